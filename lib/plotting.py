@@ -6,6 +6,7 @@ numerics they show live in the other modules of :mod:`lib`.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import matplotlib
@@ -169,6 +170,30 @@ def trajectory_player(snapshots, steps, *, title: str = "", interval: int = 250,
         anim = animation.FuncAnimation(fig, update, frames=len(steps), interval=interval, blit=False)
         html = anim.to_jshtml(default_mode="once")
         plt.close(fig)
+    return _offline_player(html)
+
+
+# matplotlib's player loads Font Awesome 4 from a CDN for its button icons; the book must not
+# touch the network, so the stylesheet link goes and the icons become plain Unicode symbols.
+_PLAYER_ICONS = {  # symbols that common system fonts (DejaVu, Segoe, Helvetica) all have
+    "fa fa-minus": "\u2212",
+    "fa fa-fast-backward": "\u21e4",
+    "fa fa-step-backward": "\u25c1",
+    "fa fa-play fa-flip-horizontal": "\u25c0",
+    "fa fa-pause": "\u2016",
+    "fa fa-play": "\u25b6",
+    "fa fa-step-forward": "\u25b7",
+    "fa fa-fast-forward": "\u21e5",
+    "fa fa-plus": "+",
+}
+
+
+def _offline_player(html: str) -> str:
+    html, n_links = re.subn(r"<link[^>]*font-awesome[^>]*>", "", html)
+    for css, symbol in _PLAYER_ICONS.items():
+        html = html.replace(f'<i class="{css}"></i>', f'<span aria-hidden="true">{symbol}</span>')
+    if n_links != 1 or "fa fa-" in html or "https://" in html:
+        raise RuntimeError("matplotlib's to_jshtml output changed; update lib.plotting._offline_player")
     return html
 
 
