@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["block_mean", "cat", "to_unit_range"]
+__all__ = ["block_mean", "cat", "digits", "to_unit_range"]
 
 
 def to_unit_range(image, max_value: float = 255.0) -> np.ndarray:
@@ -70,3 +70,26 @@ def cat(grey: bool = False, factor: int = 1) -> np.ndarray:
     rgb = to_unit_range(data.chelsea())
     image = rgb @ np.array([0.299, 0.587, 0.114]) if grey else rgb
     return image if factor == 1 else block_mean(image, factor)
+
+
+def digits(scale: str = "unit") -> np.ndarray:
+    """The 1797 handwritten digits of ``sklearn.datasets.load_digits()`` as a (1797, 64) array.
+
+    A real training set that ships with scikit-learn and is small enough for exact
+    Gaussian-mixture computations.
+
+    Parameters
+    ----------
+    scale : {"unit", "raw"}
+        ``"unit"`` maps the grey values 0…16 to [−1, 1]; ``"raw"`` keeps 0…16.
+
+    Returns
+    -------
+    ndarray of float64, shape (1797, 64)
+    """
+    from sklearn.datasets import load_digits
+
+    if scale not in ("unit", "raw"):
+        raise ValueError(f"scale must be 'unit' or 'raw', got {scale!r}")
+    raw = load_digits().data.astype(np.float64)
+    return raw if scale == "raw" else to_unit_range(raw, 16.0)

@@ -164,3 +164,13 @@ def test_to_unit_range_affine_and_monotone(v):
 def test_to_unit_range_bad_max_value(max_value):
     with pytest.raises(ValueError, match="max_value must be a positive finite number"):
         data.to_unit_range(np.zeros(3), max_value=max_value)
+
+
+def test_digits_scales():
+    raw = data.digits("raw")
+    unit = data.digits()
+    assert raw.shape == unit.shape == (1797, 64)
+    assert raw.min() == 0 and raw.max() == 16
+    np.testing.assert_allclose(unit, raw / 8.0 - 1.0)
+    with pytest.raises(ValueError, match="scale"):
+        data.digits("percent")
