@@ -80,3 +80,20 @@ def test_schedule_and_law_figures():
     assert len(fig.axes) == 2
     fig = plotting.plot_power(np.arange(1, 10), np.linspace(1, 0, 9))
     assert fig.axes[0].get_xscale() == "log"
+
+
+def test_semigroup_explorer_recomputes_on_every_slider():
+    data = lib.data.digits()[:200]
+    schedules = {"linear": lib.schedules.linear_betas(100), "cosine": lib.schedules.cosine_betas(100)}
+    directions = lib.semigroup.random_directions(64, 4, np.random.default_rng(0))
+    explorer = plotting.semigroup_explorer(data, schedules, directions, n=300, seed=1)
+    schedule, step, ell = explorer.children[:3]
+    first = explorer.result
+    step.value = 80
+    second = explorer.result
+    schedule.value = "cosine"
+    third = explorer.result
+    assert 0.0 <= first.pvalue <= 1.0
+    # each control redraws: new samples give new KS statistics
+    assert not np.array_equal(first.statistics, second.statistics)
+    assert not np.array_equal(second.statistics, third.statistics)

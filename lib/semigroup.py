@@ -1,0 +1,700 @@
+"""Properties 1 and 2 (paper, Eqs. 6–8): the initial state and the semigroup property.
+
+Property 2 says that p(u_i) is reached equally in i steps from p(u_0) (Eq. 7) or in ℓ steps
+from p(u_{i−ℓ}) (Eq. 8). For the Gaussian transitions of Eq. (3) this has two faces:
+
+* **exact** — the transition p(u_t | u_s) is u ↦ N(s·u, v·I) with a mean factor s and a
+  variance v, and composing two such Markov kernels (the integral of Eq. 8) gives
+  (s₁s₂, s₂²v₁ + v₂). :func:`composition_errors` checks on all pairs (i, ℓ) that composing
+  the kernels 0 → i−ℓ → i gives the kernel 0 → i, to a stated round-off bound, for closed-form
+  kernels (:func:`lib.forward.transition_coefficients`) and for kernels built by composing
+  one-step kernels of Eq. (3) (:func:`iterated_kernels`);
+* **in law** — :func:`two_path_samples` draws p(u_i) from a real training set directly
+  (Eq. 5) and via step i−ℓ; :func:`ks_features_test` compares the two samples with
+  two-sample Kolmogorov–Smirnov tests on fixed features; :func:`rejection_rate` estimates the
+  size and the power of that test.
+
+Deliberately wrong compositions (``rule``) show that both checks can fail:
+
+``"additive"``
+    variances added without the scale factor, v₁ + v₂ (the noise of the first leg is not
+    shrunk by the second);
+``"skip"``
+    the second leg has ℓ − 1 steps, i − ℓ + 1, …, i − 1 — Eq. (8) as printed, whose product
+    stops at i − 1;
+``"homogeneous"``
+    the second leg uses the *first* ℓ steps of the schedule, as if the chain were
+    time-homogeneous; right for a constant schedule only.
+
+The module also holds the classical comparison: the semigroup of Gaussian scale-space on an
+image (:func:`gaussian_semigroup`, :func:`gaussian_semigroup_bound`).
+
+Step indices follow :mod:`lib.schedules`: ``betas[i - 1] = β_i`` and ᾱ_0 = 1.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+from scipy import stats as _st
+
+from . import forward
+from ._validation import as_float_array, check_betas, check_rng
+from .schedules import log_alpha_bar
+
+__all__ = [
+    "RULES",
+    "CompositionErrors",
+    "KSFeaturesResult",
+    "RejectionRate",
+    "closed_form_kernels",
+    "compose",
+    "composition_errors",
+    "features",
+    "gaussian_semigroup",
+    "gaussian_semigroup_bound",
+    "gaussian_semigroup_errors",
+    "gaussian_smooth_periodic",
+    "iterated_kernels",
+    "ks_2samp_columns",
+    "ks_features_test",
+    "random_directions",
+    "rejection_rate",
+    "two_path_experiments",
+    "two_path_samples",
+]
+
+EPS = float(np.finfo(np.float64).eps)
+RULES = ("correct", "additive", "skip", "homogeneous")
+
+
+# ---------------------------------------------------------------------------------------------
+# local validation helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_int(value, name: str, low: int, high: int | None = None) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        allowed = f"[{low}, {high}]" if high is not None else f"at least {low}"
+        raise ValueError(f"{name} must lie in {allowed}, got {value}")
+    return value
+
+
+def _check_rule(rule) -> str:
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    return rule
+
+
+def _check_positive(value, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive real number, got {value!r}")
+    value = float(value)
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return value
+
+
+def _check_alpha(alpha) -> float:
+    alpha = _check_positive(alpha, "alpha")
+    if not alpha < 1:
+        raise ValueError(f"alpha must lie in the open interval (0, 1), got {alpha!r}")
+    return alpha
+
+
+def _check_data(data) -> np.ndarray:
+    """A 2-D training set; float32 stays float32 (about twice as fast), the rest is float64."""
+    data = as_float_array(data, "data")
+    if data.ndim != 2:
+        raise ValueError(
+            f"data must be a 2-D training set (images, pixels), got shape {data.shape}"
+        )
+    return data if data.dtype == np.float32 else data.astype(np.float64, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# exact composition of the Gaussian kernels (Eqs. 7 and 8 in closed form)
+# ---------------------------------------------------------------------------------------------
+
+
+def compose(first, second, *, additive: bool = False):
+    """Compose two Gaussian Markov kernels u ↦ N(s·u, v·I): first, then second.
+
+    If U_b = s₁U_a + √v₁ G₁ and U_c = s₂U_b + √v₂ G₂ with independent standard normal G₁, G₂,
+    then U_c = s₁s₂U_a + (s₂√v₁ G₁ + √v₂ G₂), a Gaussian kernel with mean factor s₁s₂ and
+    variance s₂²v₁ + v₂. This is the integral over u_b in Eq. (8) (Chapman–Kolmogorov).
+
+    Parameters
+    ----------
+    first, second : tuple (scale, variance)
+        Mean factors and variances (floats or broadcastable arrays).
+    additive : bool
+        Deliberately wrong rule for the checks: variance v₁ + v₂ (no factor s₂²).
+
+    Returns
+    -------
+    scale, variance
+    """
+    s1, v1 = (np.asarray(x, dtype=np.float64) for x in first)
+    s2, v2 = (np.asarray(x, dtype=np.float64) for x in second)
+    scale = s1 * s2
+    variance = v1 + v2 if additive else s2 * s2 * v1 + v2
+    return scale, variance
+
+
+def closed_form_kernels(betas, start, stop):
+    """Vectorised :func:`lib.forward.transition_coefficients`: kernels p(u_stop | u_start).
+
+    Same formulas, so bit for bit the same values: scale = exp(½(ln ᾱ_stop − ln ᾱ_start)),
+    variance = −expm1(ln ᾱ_stop − ln ᾱ_start) (paper Eq. 5 for start = 0).
+
+    Parameters
+    ----------
+    betas : array_like, shape (T,)
+    start, stop : array_like of int
+        Broadcastable step indices with 0 ≤ start ≤ stop ≤ T.
+
+    Returns
+    -------
+    scale, variance : ndarray
+    """
+    log_ab = log_alpha_bar(betas)
+    start, stop = _check_pairs(start, stop, log_ab.size - 1)
+    return _kernels_from_log(log_ab, start, stop)
+
+
+def _kernels_from_log(log_ab: np.ndarray, start, stop):
+    """The formulas of :func:`lib.forward.transition_coefficients`, on index arrays."""
+    log_ratio = log_ab[stop] - log_ab[start]
+    return np.exp(0.5 * log_ratio), -np.expm1(log_ratio)
+
+
+def _check_pairs(start, stop, n_steps: int):
+    start, stop = np.broadcast_arrays(np.asarray(start), np.asarray(stop))
+    for arr, name in ((start, "start"), (stop, "stop")):
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
+        if arr.size and (arr.min() < 0 or arr.max() > n_steps):
+            raise ValueError(f"{name} must lie in [0, {n_steps}]")
+    if np.any(stop < start):
+        raise ValueError("stop must not precede start")
+    return start.astype(np.int64), stop.astype(np.int64)
+
+
+def iterated_kernels(betas):
+    """Kernels p(u_t | u_a) for all a ≤ t built by composing one-step kernels of Eq. (3).
+
+    Row t is obtained from row t − 1 by one more step of Eq. (3) with the rule of
+    :func:`compose`: S ← √(1−β_t)·S and V ← (1−β_t)·V + β_t, starting from the identity
+    kernel (S, V) = (1, 0) at t = a. Nothing here uses ᾱ or a closed form: these are the
+    products of transition densities in Eqs. (7) and (8), evaluated in floating point.
+
+    Parameters
+    ----------
+    betas : array_like, shape (T,)
+
+    Returns
+    -------
+    scale, variance : ndarray, shape (T + 1, T + 1)
+        ``scale[t, a]`` and ``variance[t, a]`` for a ≤ t; NaN above the diagonal.
+    """
+    betas = check_betas(betas)
+    n = betas.size + 1
+    w = 1.0 - betas
+    c = np.sqrt(w)
+    scale = np.full((n, n), np.nan)
+    variance = np.full((n, n), np.nan)
+    scale[0, 0], variance[0, 0] = 1.0, 0.0
+    for t in range(1, n):
+        scale[t, :t] = scale[t - 1, :t] * c[t - 1]
+        variance[t, :t] = w[t - 1] * variance[t - 1, :t] + betas[t - 1]
+        scale[t, t], variance[t, t] = 1.0, 0.0
+    return scale, variance
+
+
+@dataclass(frozen=True)
+class CompositionErrors:
+    """Errors of composing the kernels 0 → i−ℓ → i against the kernel 0 → i, all pairs.
+
+    Attributes
+    ----------
+    method : {"closed", "iterated"}
+    rule : str
+        One of :data:`RULES`.
+    step, ell : ndarray of int
+        All pairs 1 ≤ ℓ ≤ i ≤ T.
+    scale_error : ndarray
+        |s_composed / s_direct − 1| (relative error of the mean factor).
+    variance_error : ndarray
+        |v_composed − v_direct| (absolute; variances lie in [0, 1]).
+    bound : ndarray
+        Round-off bound for the correct rule at each pair (see :func:`composition_errors`).
+    """
+
+    method: str
+    rule: str
+    step: np.ndarray
+    ell: np.ndarray
+    scale_error: np.ndarray
+    variance_error: np.ndarray
+    bound: np.ndarray
+
+    @property
+    def error(self) -> np.ndarray:
+        """max(scale_error, variance_error) at each pair."""
+        return np.maximum(self.scale_error, self.variance_error)
+
+    @property
+    def max_error(self) -> float:
+        return float(self.error.max())
+
+    @property
+    def max_ratio(self) -> float:
+        """Largest error in units of its round-off bound (≤ 1 means the identity holds)."""
+        return float(np.max(self.error / self.bound))
+
+    @property
+    def holds(self) -> bool:
+        return bool(np.all(self.error <= self.bound))
+
+    def per_step(self):
+        """(steps i, max over ℓ of the error, bound at i) for plotting against i."""
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(self.step)) + 1))
+        return (
+            self.step[starts],
+            np.maximum.reduceat(self.error, starts),
+            np.maximum.reduceat(self.bound, starts),
+        )
+
+
+def _all_pairs(n_steps: int):
+    """All pairs 1 ≤ ℓ ≤ i ≤ n_steps as (i, ℓ), sorted by i."""
+    step, mid = np.tril_indices(n_steps + 1, k=-1)
+    return step, step - mid
+
+
+def composition_errors(betas, *, method: str = "closed", rule: str = "correct"):
+    """Check Property 2 exactly: compose the kernels 0 → i−ℓ → i, compare with 0 → i.
+
+    For every pair 1 ≤ ℓ ≤ i ≤ T the kernel p(u_{i−ℓ} | u_0) is composed (:func:`compose`)
+    with the kernel of the ℓ remaining steps and compared with p(u_i | u_0). Since p(u_i) and
+    p(u_{i−ℓ}) are these kernels applied to p(u_0), equal kernels mean equal p(u_i) for *every*
+    training distribution: Eq. (7) = Eq. (8).
+
+    Parameters
+    ----------
+    betas : array_like, shape (T,)
+    method : {"closed", "iterated"}
+        ``"closed"``: kernels from the closed form (:func:`closed_form_kernels`, i.e.
+        :func:`lib.forward.transition_coefficients`). ``"iterated"``: kernels composed from
+        one-step kernels of Eq. (3) (:func:`iterated_kernels`).
+    rule : str
+        ``"correct"`` or a deliberately wrong composition of :data:`RULES`.
+
+    Returns
+    -------
+    CompositionErrors
+        With the round-off bound of the correct rule (u = eps/2 the unit round-off):
+
+        * closed: (|ln ᾱ_i| + 16)·u. Both sides use the same stored ln ᾱ, so only the
+          subtraction ln ᾱ_i − ln ᾱ_{i−ℓ} (relative error ≤ u, hence an absolute error
+          ≤ u·|ln ᾱ_i| in the exponent) and a handful of exp/expm1/product roundings
+          (≤ 2 ulp each, 16u in all) enter; no factor T.
+        * iterated: (4i + 2)·eps. The two sides multiply the same rounded factors in a
+          different order (≤ i − 1 roundings each); the variance recursion loses ≤ 2u per
+          step, and √(1−β)² differs from 1−β by ≤ 2u per step: ≤ (8i + 1)·u in all.
+    """
+    betas = check_betas(betas)
+    rule = _check_rule(rule)
+    if log_alpha_bar(betas)[-1] < -1400.0:
+        raise ValueError(
+            "betas destroy the signal so completely that √ᾱ_T underflows (ln ᾱ_T < −1400); "
+            "relative errors of the mean factor are undefined there"
+        )
+    n_steps = betas.size
+    step, ell = _all_pairs(n_steps)
+    mid = step - ell
+    if method == "closed":
+        log_ab = log_alpha_bar(betas)
+
+        def kernel(a, b):
+            return _kernels_from_log(log_ab, a, b)
+        bound = (np.abs(log_ab[step]) + 16.0) * (EPS / 2)
+    elif method == "iterated":
+        table_s, table_v = iterated_kernels(betas)
+
+        def kernel(a, b):
+            return table_s[b, a], table_v[b, a]
+        bound = (4.0 * step + 2.0) * EPS
+    else:
+        raise ValueError(f"method must be 'closed' or 'iterated', got {method!r}")
+    first = kernel(np.zeros_like(mid), mid)
+    if rule == "skip":
+        second = kernel(mid, np.maximum(step - 1, mid))
+    elif rule == "homogeneous":
+        second = kernel(np.zeros_like(ell), ell)
+    else:
+        second = kernel(mid, step)
+    scale, variance = compose(first, second, additive=rule == "additive")
+    direct_s, direct_v = kernel(np.zeros_like(step), step)
+    return CompositionErrors(
+        method=method,
+        rule=rule,
+        step=step,
+        ell=ell,
+        scale_error=np.abs(scale / direct_s - 1.0),
+        variance_error=np.abs(variance - direct_v),
+        bound=bound,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# in law: two samples of p(u_i) from a training set
+# ---------------------------------------------------------------------------------------------
+
+
+def two_path_samples(data, betas, step: int, ell: int, n: int, rng: np.random.Generator,
+                     *, rule: str = "correct", leg: str = "iterate"):
+    """Draw p(u_i) twice from a training set: directly (Eq. 5) and via step i − ℓ (Eq. 8).
+
+    Each sample starts from its own n rows of ``data`` drawn uniformly with replacement —
+    i.e. from p(u_0) = p(F), the empirical law of the training set (Property 1).
+
+    * direct: u_i from u_0 with the closed form of Eq. (5), one draw;
+    * via: u_{i−ℓ} from u_0 with Eq. (5), then ℓ more steps: Eq. (4) iterated over
+      β_{i−ℓ+1}, …, β_i (``leg="iterate"``), or the exact ℓ-step transition in one draw
+      (``leg="bridge"``, the law of the iteration, :func:`lib.forward.sample_trajectory`).
+
+    Parameters
+    ----------
+    data : array_like, shape (N, d)
+        Training set, one image per row; float32 data are sampled in float32.
+    betas : array_like, shape (T,)
+    step : int
+        i in [1, T].
+    ell : int
+        ℓ in [1, i].
+    n : int
+        Trajectories per sample, at least 2.
+    rng : numpy.random.Generator
+    rule : str
+        ``"correct"`` or a deliberately wrong composition (see :data:`RULES`).
+    leg : {"iterate", "bridge"}
+
+    Returns
+    -------
+    direct, via : ndarray, shape (n, d)
+    """
+    data = _check_data(data)
+    betas = check_betas(betas)
+    step = _check_int(step, "step", 1, betas.size)
+    ell = _check_int(ell, "ell", 1, step)
+    n = _check_int(n, "n", 2)
+    check_rng(rng)
+    rule = _check_rule(rule)
+    if leg not in ("iterate", "bridge"):
+        raise ValueError(f"leg must be 'iterate' or 'bridge', got {leg!r}")
+    mid = step - ell
+    x0 = data[rng.integers(0, data.shape[0], n)]
+    direct = forward.sample_marginal(x0, betas, step, rng)
+    y0 = data[rng.integers(0, data.shape[0], n)]
+    if rule == "skip":
+        leg_betas = betas[mid:step - 1]
+    elif rule == "homogeneous":
+        leg_betas = betas[:ell]
+    else:
+        leg_betas = betas[mid:step]
+    if rule == "additive":
+        # the first leg's noise is set aside and added back unshrunk by the second leg
+        s1, v1 = forward.transition_coefficients(betas, 0, mid)
+        start = y0 * y0.dtype.type(s1)
+        set_aside = rng.standard_normal(y0.shape, dtype=y0.dtype)
+        set_aside *= y0.dtype.type(math.sqrt(v1))
+    else:
+        start = forward.sample_marginal(y0, betas, mid, rng)
+        set_aside = 0.0
+    if leg_betas.size == 0:
+        via = start
+    elif leg == "iterate":
+        via = forward.iterate_forward(start, leg_betas, [leg_betas.size], rng)[0]
+    else:
+        via = forward.sample_marginal(start, leg_betas, leg_betas.size, rng)
+    return direct, via + set_aside
+
+
+def random_directions(dim: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k fixed random unit vectors in R^dim (columns), uniformly distributed on the sphere."""
+    dim = _check_int(dim, "dim", 1)
+    k = _check_int(k, "k", 1)
+    check_rng(rng)
+    g = rng.standard_normal((dim, k))
+    return g / np.linalg.norm(g, axis=0)
+
+
+def ks_2samp_columns(x, y):
+    """Two-sample Kolmogorov–Smirnov test of every column of x against the same column of y.
+
+    Vectorised over columns; statistic and p-value are those of
+    ``scipy.stats.ks_2samp(x[:, j], y[:, j], method="asymp")`` (Smirnov's distribution with
+    n_eff = round(nm/(n+m)), ``scipy.stats.kstwo``), ties handled as scipy does.
+
+    Returns
+    -------
+    statistic, pvalue : ndarray, shape (n_columns,)
+    """
+    statistic, n_eff = _ks_statistics(x, y)
+    return statistic, _st.kstwo.sf(statistic, n_eff)
+
+
+def _ks_statistics(x, y):
+    """Two-sample KS statistics of the columns, and the effective sample size n_eff."""
+    x = as_float_array(x, "x")
+    y = as_float_array(y, "y")
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"x and y must be 2-D with the same columns, got {x.shape} and {y.shape}")
+    n, m = x.shape[0], y.shape[0]
+    en = np.round(float(max(n, m)) * float(min(n, m)) / (n + m))
+    if en < 1:
+        raise ValueError(f"x and y are too small for the test (n = {n}, m = {m})")
+    z = np.ascontiguousarray(np.concatenate([x, y]).T)  # one row per column: fast sorts
+    order = np.argsort(z, axis=1)  # order within runs of ties does not matter (below)
+    steps = np.where(order < n, 1.0 / n, -1.0 / m)
+    diff = np.cumsum(steps, axis=1)
+    zs = np.take_along_axis(z, order, axis=1)
+    diff[:, :-1][zs[:, 1:] == zs[:, :-1]] = 0.0  # only the end of a run of ties is an ECDF jump
+    return np.abs(diff).max(axis=1), en
+
+
+@dataclass(frozen=True)
+class KSFeaturesResult:
+    """Outcome of :func:`ks_features_test`.
+
+    Attributes
+    ----------
+    statistics : ndarray
+        Per feature (K projections, then the Euclidean norm), the two-sample KS statistic.
+    n_eff : float
+        Effective sample size round(nm/(n+m)) of Smirnov's distribution.
+    pvalue : float
+        Bonferroni combination min(1, (K + 1)·min p). The p-value decreases with the statistic,
+        so min p is the p-value of the largest statistic.
+    """
+
+    statistics: np.ndarray
+    n_eff: float
+    pvalue: float
+
+    @property
+    def pvalues(self) -> np.ndarray:
+        """Per-feature p-values, as ``scipy.stats.ks_2samp(..., method="asymp")``."""
+        return _st.kstwo.sf(self.statistics, self.n_eff)
+
+
+def features(x, directions) -> np.ndarray:
+    """Fixed features of a sample (rows): projections on ``directions`` and the norm."""
+    x = as_float_array(x, "x")
+    return np.column_stack([x @ directions, np.linalg.norm(x, axis=1)])
+
+
+def ks_features_test(x, y, directions) -> KSFeaturesResult:
+    """Two-sample test of p(x) = p(y) on fixed features, Bonferroni-combined.
+
+    Features: the projections on K fixed unit vectors (they see shifts and changes of shape
+    along those directions) and the Euclidean norm (it sums a variance change over all
+    pixels). Each is compared with :func:`ks_2samp_columns`; the combined p-value
+    min(1, (K + 1)·min p) rejects a true null with probability at most α at level α, whatever
+    the dependence between features (Bonferroni).
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n, d) and (m, d)
+    directions : array_like, shape (d, K)
+    """
+    directions = as_float_array(directions, "directions")
+    x = as_float_array(x, "x")
+    if directions.ndim != 2 or directions.shape[0] != x.shape[-1]:
+        raise ValueError(
+            f"directions must have shape (d, K) with d = {x.shape[-1]}, got {directions.shape}"
+        )
+    stat, n_eff = _ks_statistics(features(x, directions), features(y, directions))
+    p_min = float(_st.kstwo.sf(stat.max(), n_eff))
+    return KSFeaturesResult(stat, n_eff, min(1.0, stat.size * p_min))
+
+
+@dataclass(frozen=True)
+class RejectionRate:
+    """Monte Carlo rejection rate of :func:`ks_features_test` (size or power).
+
+    Attributes
+    ----------
+    rejections, reps : int
+    alpha : float
+    pvalues : ndarray, shape (reps,)
+    """
+
+    rejections: int
+    reps: int
+    alpha: float
+    pvalues: np.ndarray
+
+    @property
+    def rate(self) -> float:
+        return self.rejections / self.reps
+
+    def interval(self, confidence: float = 0.95) -> tuple[float, float]:
+        """Clopper–Pearson (exact binomial) confidence interval of the rate."""
+        ci = _st.binomtest(self.rejections, self.reps).proportion_ci(confidence, "exact")
+        return float(ci.low), float(ci.high)
+
+
+def rejection_rate(data, betas, step: int, ell: int, n: int, rng: np.random.Generator, *,
+                   directions, rule: str = "correct", leg: str = "bridge",
+                   alpha: float = 1e-3, reps: int = 50) -> RejectionRate:
+    """How often :func:`ks_features_test` rejects at level α over ``reps`` fresh experiments.
+
+    With ``rule="correct"`` this estimates the size (≤ α by construction); with a wrong rule
+    it estimates the power against that alternative. Each repetition draws new training rows
+    and new noise from ``rng`` (:func:`two_path_samples`).
+    """
+    alpha = _check_alpha(alpha)
+    reps = _check_int(reps, "reps", 1)
+    pvalues = np.empty(reps)
+    for r in range(reps):
+        x, y = two_path_samples(data, betas, step, ell, n, rng, rule=rule, leg=leg)
+        pvalues[r] = ks_features_test(x, y, directions).pvalue
+    return RejectionRate(int(np.sum(pvalues < alpha)), reps, alpha, pvalues)
+
+
+def two_path_experiments(data, betas_by_name: dict, pairs, n: int, rng: np.random.Generator,
+                         *, directions, leg: str = "iterate") -> dict:
+    """Run :func:`two_path_samples` and :func:`ks_features_test` for schedules × pairs (i, ℓ).
+
+    Returns
+    -------
+    dict
+        ``name -> {(i, ℓ): (norms_direct, norms_via, pvalue)}``: the Euclidean norms of the two
+        samples (for plotting) and the combined p-value of the test.
+    """
+    check_rng(rng)
+    out = {}
+    for name, betas in betas_by_name.items():
+        out[name] = {}
+        for i, ell in pairs:
+            x, y = two_path_samples(data, betas, i, ell, n, rng, leg=leg)
+            pvalue = ks_features_test(x, y, directions).pvalue
+            out[name][(i, ell)] = (np.linalg.norm(x, axis=1), np.linalg.norm(y, axis=1), pvalue)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the classical semigroup: Gaussian scale-space on one image
+# ---------------------------------------------------------------------------------------------
+
+
+def gaussian_semigroup(image, sigma1: float, sigma2: float, *, truncate: float = 8.0,
+                       mode: str = "wrap"):
+    """Gaussian smoothing with σ₁ then σ₂, and once with √(σ₁² + σ₂²).
+
+    In the continuum G_{σ₂} ∗ G_{σ₁} = G_{√(σ₁²+σ₂²)} (the semigroup of Gaussian scale-space,
+    scale parameter t = σ²/2). The discrete filter of ``scipy.ndimage.gaussian_filter`` is
+    a sampled, truncated and renormalised Gaussian, for which this holds only approximately
+    (see :func:`gaussian_semigroup_bound`).
+
+    Returns
+    -------
+    two_stage, one_stage : ndarray, same shape as ``image``
+    """
+    image = as_float_array(image, "image").astype(np.float64, copy=False)
+    sigma1 = _check_positive(sigma1, "sigma1")
+    sigma2 = _check_positive(sigma2, "sigma2")
+    truncate = _check_positive(truncate, "truncate")
+    kw = {"mode": mode, "truncate": truncate}
+    two = ndimage.gaussian_filter(ndimage.gaussian_filter(image, sigma1, **kw), sigma2, **kw)
+    one = ndimage.gaussian_filter(image, math.hypot(sigma1, sigma2), **kw)
+    return two, one
+
+
+def gaussian_smooth_periodic(image, sigma: float) -> np.ndarray:
+    """Gaussian smoothing on the torus, exactly: the Fourier multiplier exp(−σ²|ω|²/2).
+
+    The continuum Gaussian scale-space with periodic boundaries (no sampling of the kernel,
+    no truncation), via ``scipy.ndimage.fourier_gaussian``. As σ → ∞ it tends to the flat
+    image of the mean grey value, the steady state of linear diffusion.
+    """
+    image = as_float_array(image, "image").astype(np.float64, copy=False)
+    sigma = _check_positive(sigma, "sigma")
+    spectrum = ndimage.fourier_gaussian(np.fft.fftn(image), sigma)
+    return np.fft.ifftn(spectrum).real
+
+
+def _periodic_kernel(length: int, sigmas, truncate: float) -> np.ndarray:
+    """The circulant kernel scipy applies along an axis of this length (mode 'wrap')."""
+    k = np.zeros(length)
+    k[0] = 1.0
+    for sigma in sigmas:
+        k = ndimage.gaussian_filter1d(k, sigma, mode="wrap", truncate=truncate)
+    return k
+
+
+def gaussian_semigroup_bound(shape, sigma1: float, sigma2: float, *,
+                             truncate: float = 8.0) -> float:
+    """Bound on max|two_stage − one_stage| / max|f| for :func:`gaussian_semigroup` (wrap).
+
+    With periodic boundaries each 1-D pass is a circular convolution, so the error operator is
+    (R₂₁ − R) ⊗ C₂₁ + R ⊗ (C₂₁ − C), with R, C the one-stage row and column kernels and
+    R₂₁, C₂₁ the two-stage ones; the kernels are non-negative with unit sum, hence
+
+        max|two − one| ≤ (‖r₂₁ − r‖₁ + ‖c₂₁ − c‖₁) · max|f|   (+ round-off).
+
+    The kernel differences are computed exactly as scipy applies them (filtering a unit
+    impulse), so the bound includes sampling, truncation at ``truncate``·σ and renormalisation.
+    Round-off allowance: u per tap of every 1-D pass, u = eps/2. For large σ the sampling
+    error behaves like exp(−2π²σ₁²σ₂²/(σ₁²+σ₂²)) (aliasing of the sampled kernels).
+    """
+    shape = tuple(int(s) for s in shape)
+    if len(shape) != 2 or min(shape) < 1:
+        raise ValueError(f"shape must be that of a 2-D image, got {shape}")
+    sigma1 = _check_positive(sigma1, "sigma1")
+    sigma2 = _check_positive(sigma2, "sigma2")
+    truncate = _check_positive(truncate, "truncate")
+    sigma = math.hypot(sigma1, sigma2)
+    total = 0.0
+    for length in shape:
+        two = _periodic_kernel(length, (sigma1, sigma2), truncate)
+        one = _periodic_kernel(length, (sigma,), truncate)
+        total += float(np.abs(two - one).sum())
+    taps = sum(2 * int(truncate * s + 0.5) + 1 for s in (sigma1, sigma2, sigma))
+    return total + 2 * taps * EPS / 2
+
+
+def gaussian_semigroup_errors(image, sigma_pairs, *, truncate: float = 8.0,
+                              short_truncate: float = 4.0) -> dict:
+    """Semigroup errors of Gaussian smoothing on an image for several (σ₁, σ₂), wrap mode.
+
+    Returns
+    -------
+    dict of ndarray, one value per pair
+        ``"measured"``: max|two-stage − one-stage| with kernels cut at ``truncate``·σ;
+        ``"bound"``: :func:`gaussian_semigroup_bound` times max|f|;
+        ``"short"``: the measured error with kernels cut at ``short_truncate``·σ (scipy's
+        default is 4);
+        ``"aliasing"``: the rate exp(−2π²σ₁²σ₂²/(σ₁²+σ₂²)).
+    """
+    image = as_float_array(image, "image").astype(np.float64, copy=False)
+    peak = float(np.abs(image).max())
+    out = {"measured": [], "bound": [], "short": [], "aliasing": []}
+    for s1, s2 in sigma_pairs:
+        two, one = gaussian_semigroup(image, s1, s2, truncate=truncate)
+        out["measured"].append(np.abs(two - one).max())
+        out["bound"].append(gaussian_semigroup_bound(image.shape, s1, s2, truncate=truncate) * peak)
+        two, one = gaussian_semigroup(image, s1, s2, truncate=short_truncate)
+        out["short"].append(np.abs(two - one).max())
+        out["aliasing"].append(math.exp(-2 * math.pi**2 * s1**2 * s2**2 / (s1**2 + s2**2)))
+    return {key: np.array(values) for key, values in out.items()}

@@ -1,0 +1,429 @@
+"""Tests of :mod:`lib.semigroup`: Properties 1–2 (paper Eqs. 6–8) and the scale-space contrast.
+
+* exact: composed Gaussian kernels equal direct ones within the stated round-off bounds, for
+  random schedules (hypothesis), and every deliberately wrong composition exceeds the bound;
+* samplers: reproduced bit for bit from the same generator by hand;
+* the two-sample test: identical to scipy's Kolmogorov–Smirnov test, of size ≤ α, and
+  powerful against a wrong composition;
+* Gaussian scale-space: the discrete semigroup error stays below its bound, and the bound is
+  not vacuous (truncation and small σ break the semigroup visibly).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy import stats
+
+from lib import forward as fw
+from lib import schedules as sch
+from lib import semigroup as sg
+
+EPS = np.finfo(np.float64).eps
+HYP = settings(max_examples=30, deadline=None, database=None)
+
+
+def betas_st(min_size: int = 1, max_size: int = 40, lo: float = 1e-6, hi: float = 0.999):
+    return hnp.arrays(np.float64, st.integers(min_size, max_size), elements=st.floats(lo, hi))
+
+
+# ---------------------------------------------------------------------------------------------
+# Property 1 and the kernels
+# ---------------------------------------------------------------------------------------------
+
+
+def test_property1_step_zero_is_identity():
+    data = np.random.default_rng(0).uniform(-1, 1, (30, 7))
+    for betas in (sch.constant_betas(0.02, 50), sch.linear_betas(50), sch.cosine_betas(50)):
+        assert fw.transition_coefficients(betas, 0, 0) == (1.0, 0.0)
+        s, v = sg.closed_form_kernels(betas, 0, 0)
+        assert (s, v) == (1.0, 0.0)
+        table_s, table_v = sg.iterated_kernels(betas)
+        assert np.all(np.diag(table_s) == 1.0) and np.all(np.diag(table_v) == 0.0)
+        rng = np.random.default_rng(1)
+        before = rng.bit_generator.state
+        np.testing.assert_array_equal(fw.sample_marginal(data, betas, 0, rng), data)
+        assert rng.bit_generator.state == before  # no noise drawn at step 0
+
+
+@HYP
+@given(betas=betas_st(), data=st.data())
+def test_closed_form_kernels_bitwise_equal_transition_coefficients(betas, data):
+    T = betas.size
+    start = np.array(data.draw(st.lists(st.integers(0, T), min_size=1, max_size=8)))
+    stop = np.array([data.draw(st.integers(int(a), T)) for a in start])
+    s, v = sg.closed_form_kernels(betas, start, stop)
+    for k in range(start.size):
+        expected = fw.transition_coefficients(betas, int(start[k]), int(stop[k]))
+        assert (float(s[k]), float(v[k])) == expected
+
+
+@HYP
+@given(betas=betas_st(max_size=30))
+def test_iterated_kernels_one_step_is_eq3_and_close_to_closed_form(betas):
+    T = betas.size
+    table_s, table_v = sg.iterated_kernels(betas)
+    t = np.arange(1, T + 1)
+    # One step of Eq. (3) exactly: mean factor fl(√(1−β)), variance β.
+    np.testing.assert_array_equal(table_s[t, t - 1], np.sqrt(1.0 - betas))
+    np.testing.assert_array_equal(table_v[t, t - 1], betas)
+    assert np.all(np.isnan(table_s[np.triu_indices(T + 1, 1)]))
+    # Against the closed form of Eq. (5) (an independent computation via ln ᾱ): the iterated
+    # side errs by ≤ (4i+2)·eps (see composition_errors), the closed form by the cumulative
+    # log-sum bound 2·(T+2)·eps·(1+|ln ᾱ_T|) of test_forward, plus a few eps for exp/expm1.
+    L_T = float(np.sum(np.log1p(-betas)))
+    tol = (4 * T + 2) * EPS + 2 * (T + 2) * EPS * (1 + abs(L_T)) + 8 * EPS
+    step, a = np.tril_indices(T + 1)
+    s, v = sg.closed_form_kernels(betas, a, step)
+    assert np.all(np.abs(table_s[step, a] / s - 1.0) <= tol)
+    assert np.all(np.abs(table_v[step, a] - v) <= tol)
+
+
+def test_compose_identity_and_formula():
+    k = (0.8, 0.36)
+    assert sg.compose((1.0, 0.0), k) == k  # identity kernel first
+    s, v = sg.compose(k, (1.0, 0.0))
+    assert (s, v) == k
+    s, v = sg.compose((0.5, 0.75), (0.8, 0.36))
+    assert s == 0.5 * 0.8 and v == 0.8**2 * 0.75 + 0.36
+    s, v = sg.compose((0.5, 0.75), (0.8, 0.36), additive=True)
+    assert v == 0.75 + 0.36
+
+
+def test_compose_matches_monte_carlo():
+    # The composition rule is the law of U_c = c2 (c1 U_a + √v1 G1) + √v2 G2: with 10^6 draws
+    # the sample variance has relative standard error √(2/10^6) = 1.4e-3; 5 SE tolerance.
+    rng = np.random.default_rng(3)
+    (c1, v1), (c2, v2) = (0.9, 0.19), (0.7, 0.51)
+    g1, g2 = rng.standard_normal((2, 10**6))
+    u = c2 * (c1 * 2.0 + np.sqrt(v1) * g1) + np.sqrt(v2) * g2
+    s, v = sg.compose((c1, v1), (c2, v2))
+    assert abs(u.mean() - 2.0 * s) <= 5 * np.sqrt(v / 10**6)
+    assert abs(u.var() / v - 1.0) <= 5 * np.sqrt(2 / 10**6)
+    assert abs(u.var() / (v1 + v2) - 1.0) > 20 * np.sqrt(2 / 10**6)  # the additive rule is off
+
+
+# ---------------------------------------------------------------------------------------------
+# composition errors (the exact check of Property 2)
+# ---------------------------------------------------------------------------------------------
+
+
+@HYP
+@given(betas=betas_st(), method=st.sampled_from(["closed", "iterated"]))
+def test_correct_composition_within_roundoff_bound(betas, method):
+    errs = sg.composition_errors(betas, method=method)
+    T = betas.size
+    assert errs.step.size == T * (T + 1) // 2
+    assert np.all((errs.ell >= 1) & (errs.ell <= errs.step))
+    # The a-priori bound of the docstring holds on every pair of every random schedule.
+    assert errs.holds, (errs.max_ratio, method)
+
+
+@HYP
+@given(betas=betas_st(min_size=2, lo=1e-3, hi=0.999))
+def test_wrong_compositions_exceed_bound(betas):
+    for method in ("closed", "iterated"):
+        # additive: at (i, ℓ) = (T, 1) the variance is off by (1 − ᾱ_{T−1})·β_T ≥ β_1 β_T ≥ 1e-6.
+        assert not sg.composition_errors(betas, method=method, rule="additive").holds
+        # skip: at ℓ = 1 the mean factor is off by 1/√(1−β_i) − 1 ≥ β_i/2 ≥ 5e-4.
+        skip = sg.composition_errors(betas, method=method, rule="skip")
+        assert skip.max_error >= betas.max() / 2 * (1 - 1e-9)
+
+
+def test_homogeneous_reading_right_only_for_constant_schedule():
+    betas = sch.constant_betas(0.05, 200)
+    # Iterated: the same factors in the same order, so the same numbers as the correct rule.
+    assert sg.composition_errors(betas, method="iterated", rule="homogeneous").holds
+    # Closed form: ln ᾱ_ℓ and ln ᾱ_i − ln ᾱ_{i−ℓ} are different cumulative sums, equal up to
+    # their round-off 2·(T+2)·eps·(1+|ln ᾱ_T|) (test_forward), not up to the tighter bound.
+    closed = sg.composition_errors(betas, rule="homogeneous")
+    assert closed.max_error <= 2 * 202 * EPS * (1 + 200 * abs(np.log1p(-0.05))) + 16 * EPS
+    for betas in (sch.linear_betas(200), sch.cosine_betas(200)):
+        for method in ("closed", "iterated"):
+            wrong = sg.composition_errors(betas, method=method, rule="homogeneous")
+            assert not wrong.holds and wrong.max_error > 1e-3
+
+
+def test_bounds_are_not_vacuous():
+    # The bound is not so loose that it would hide a one-ulp-per-step drift: the iterated bound
+    # at i = T is ~1e-12, the closed one ~1e-14; a relative perturbation 1e-10 of one β fails.
+    betas = sch.linear_betas(300)
+    errs = sg.composition_errors(betas, method="iterated")
+    assert errs.bound.max() < 1e-12 and errs.max_ratio > 1e-3
+    perturbed = betas.copy()
+    perturbed[150] *= 1 + 1e-6
+    s_true, _ = sg.closed_form_kernels(betas, 0, 300)
+    s_pert, _ = sg.closed_form_kernels(perturbed, 0, 300)
+    assert abs(s_pert / s_true - 1) > errs.bound.max()
+
+
+def test_per_step_matches_brute_force():
+    errs = sg.composition_errors(sch.cosine_betas(25), rule="additive")
+    steps, err, bound = errs.per_step()
+    np.testing.assert_array_equal(steps, np.arange(1, 26))
+    for i in (1, 7, 25):
+        assert err[i - 1] == errs.error[errs.step == i].max()
+        assert bound[i - 1] == errs.bound[errs.step == i].max()
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, pattern",
+    [
+        ({"method": "exact"}, ValueError, "method must be 'closed' or 'iterated'"),
+        ({"rule": "wrong"}, ValueError, "rule must be one of"),
+    ],
+)
+def test_composition_errors_bad_arguments(kwargs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        sg.composition_errors(sch.linear_betas(5), **kwargs)
+
+
+def test_composition_errors_refuses_underflowing_schedule():
+    with pytest.raises(ValueError, match="underflows"):
+        sg.composition_errors(np.full(300, 0.999))
+
+
+def test_closed_form_kernels_bad_pairs():
+    betas = sch.linear_betas(5)
+    with pytest.raises(ValueError, match="stop must not precede start"):
+        sg.closed_form_kernels(betas, 3, 2)
+    with pytest.raises(ValueError, match=r"stop must lie in \[0, 5\]"):
+        sg.closed_form_kernels(betas, 0, 6)
+    with pytest.raises(TypeError, match="start must hold integers"):
+        sg.closed_form_kernels(betas, 0.5, 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# samplers of the two paths
+# ---------------------------------------------------------------------------------------------
+
+DATA = np.random.default_rng(5).uniform(-1, 1, (40, 6))
+
+
+@pytest.mark.parametrize("rule", sg.RULES)
+@pytest.mark.parametrize("leg", ["iterate", "bridge"])
+def test_two_path_samples_reproduced_by_hand(rule, leg):
+    betas = sch.linear_betas(30)
+    i, ell, n = 20, 7, 11
+    x, y = sg.two_path_samples(DATA, betas, i, ell, n, np.random.default_rng(9), rule=rule, leg=leg)
+    rng = np.random.default_rng(9)
+    direct = fw.sample_marginal(DATA[rng.integers(0, 40, n)], betas, i, rng)
+    y0 = DATA[rng.integers(0, 40, n)]
+    leg_betas = {"skip": betas[13:19], "homogeneous": betas[:7]}.get(rule, betas[13:20])
+    if rule == "additive":
+        s1, v1 = fw.transition_coefficients(betas, 0, 13)
+        start, aside = s1 * y0, np.sqrt(v1) * rng.standard_normal(y0.shape)
+    else:
+        start, aside = fw.sample_marginal(y0, betas, 13, rng), 0.0
+    if leg == "iterate":
+        via = fw.iterate_forward(start, leg_betas, [leg_betas.size], rng)[0]
+    else:
+        via = fw.sample_marginal(start, leg_betas, leg_betas.size, rng)
+    np.testing.assert_array_equal(x, direct)
+    np.testing.assert_array_equal(y, via + aside)
+
+
+def test_two_path_samples_float32_and_full_ell():
+    betas = sch.cosine_betas(10)
+    x, y = sg.two_path_samples(DATA.astype(np.float32), betas, 10, 10, 5, np.random.default_rng(0))
+    assert x.dtype == y.dtype == np.float32 and x.shape == y.shape == (5, 6)
+    # ℓ = 1 with the one-step-short reading: the second leg is empty, u_{i-1} is returned.
+    x, y = sg.two_path_samples(DATA, betas, 4, 1, 5, np.random.default_rng(0), rule="skip")
+    assert y.shape == (5, 6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, pattern",
+    [
+        ({"step": 0}, ValueError, r"step must lie in \[1, 10\]"),
+        ({"step": 11}, ValueError, r"step must lie in \[1, 10\]"),
+        ({"ell": 6}, ValueError, r"ell must lie in \[1, 5\]"),
+        ({"ell": 0}, ValueError, r"ell must lie in \[1, 5\]"),
+        ({"ell": 2.0}, TypeError, "ell must be an integer"),
+        ({"n": 1}, ValueError, "n must lie in at least 2"),
+        ({"rng": 0}, TypeError, "rng must be a numpy.random.Generator"),
+        ({"rule": "bad"}, ValueError, "rule must be one of"),
+        ({"leg": "jump"}, ValueError, "leg must be 'iterate' or 'bridge'"),
+        ({"data": np.zeros(6)}, ValueError, "data must be a 2-D training set"),
+        ({"data": np.full((3, 2), np.nan)}, ValueError, "data must be finite"),
+    ],
+)
+def test_two_path_samples_bad_arguments(kwargs, exc, pattern):
+    args = {"data": DATA, "betas": sch.linear_betas(10), "step": 5, "ell": 2, "n": 4,
+            "rng": np.random.default_rng(0)}
+    args.update(kwargs)
+    rule = args.pop("rule", "correct")
+    leg = args.pop("leg", "iterate")
+    with pytest.raises(exc, match=pattern):
+        sg.two_path_samples(**args, rule=rule, leg=leg)
+
+
+# ---------------------------------------------------------------------------------------------
+# the two-sample test
+# ---------------------------------------------------------------------------------------------
+
+
+@HYP
+@given(
+    n=st.integers(2, 40), m=st.integers(1, 40), seed=st.integers(0, 2**32 - 1),
+    discrete=st.booleans(),
+)
+def test_ks_2samp_columns_equals_scipy(n, m, seed, discrete):
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal((n, 3)), rng.standard_normal((m, 3)) + 0.3
+    if discrete:  # ties within and between the samples
+        x, y = np.round(x), np.round(y)
+    stat, p = sg.ks_2samp_columns(x, y)
+    for j in range(3):
+        ref = stats.ks_2samp(x[:, j], y[:, j], method="asymp")
+        assert stat[j] == pytest.approx(ref.statistic, abs=1e-12)
+        assert p[j] == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-15)
+
+
+def test_random_directions_are_unit_vectors():
+    w = sg.random_directions(64, 8, np.random.default_rng(1))
+    assert w.shape == (64, 8)
+    np.testing.assert_allclose(np.linalg.norm(w, axis=0), 1.0, rtol=1e-14)
+
+
+def test_ks_features_test_bonferroni_and_shape_check():
+    rng = np.random.default_rng(2)
+    w = sg.random_directions(6, 3, rng)
+    res = sg.ks_features_test(rng.standard_normal((200, 6)), rng.standard_normal((150, 6)), w)
+    assert res.pvalues.size == 4
+    assert res.pvalue == min(1.0, 4 * res.pvalues.min())
+    with pytest.raises(ValueError, match="directions must have shape"):
+        sg.ks_features_test(np.zeros((5, 6)), np.zeros((5, 6)), np.ones((5, 2)))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from lib import data
+
+    return data.digits()
+
+
+@pytest.fixture(scope="module")
+def directions():
+    return sg.random_directions(64, 8, np.random.default_rng(2023))
+
+
+def test_size_at_most_alpha(digits, directions):
+    # 300 experiments at α = 0.05 (n = 300 per sample, the ℓ-step leg iterated): under the null
+    # the Bonferroni test rejects with probability ≤ 0.05, so the count is at most
+    # Binomial(300, 0.05): mean 15, SD 3.8; the size claim fails only beyond 15 + 4 SD = 30.
+    rate = sg.rejection_rate(
+        digits, sch.cosine_betas(), 60, 8, 300, np.random.default_rng(5),
+        directions=directions, leg="iterate", alpha=0.05, reps=300,
+    )
+    assert rate.rejections <= 30
+
+
+@pytest.mark.parametrize("rule", ["additive", "homogeneous"])
+def test_power_against_wrong_composition(digits, directions, rule):
+    # The notebook's stated alternative: linear schedule, i = 600, ℓ = 300, n = 2000, α = 1e-3.
+    rate = sg.rejection_rate(
+        digits, sch.linear_betas(), 600, 300, 2000, np.random.default_rng(7),
+        directions=directions, rule=rule, alpha=1e-3, reps=15,
+    )
+    assert rate.rejections == 15  # the check can fail, and does (median p ≤ 1e-8)
+
+
+def test_rejection_rate_interval_is_clopper_pearson():
+    rate = sg.RejectionRate(20, 20, 1e-3, np.zeros(20))
+    low, high = rate.interval()
+    assert high == 1.0 and low == pytest.approx(0.025 ** (1 / 20), rel=1e-9)
+    with pytest.raises(ValueError, match="alpha must lie in the open interval"):
+        sg.rejection_rate(np.zeros((3, 2)), [0.1], 1, 1, 2, np.random.default_rng(0),
+                          directions=np.ones((2, 1)), alpha=1.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Gaussian scale-space
+# ---------------------------------------------------------------------------------------------
+
+IMAGE = np.random.default_rng(8).uniform(-1, 1, (37, 52))  # white noise: all frequencies
+
+
+@pytest.mark.parametrize("s1, s2", [(0.4, 0.6), (0.5, 1.0), (1.0, 1.0), (1.0, 2.0), (2.0, 3.0)])
+@pytest.mark.parametrize("truncate", [4.0, 8.0])
+def test_gaussian_semigroup_error_below_bound(s1, s2, truncate):
+    two, one = sg.gaussian_semigroup(IMAGE, s1, s2, truncate=truncate)
+    err = np.abs(two - one).max()
+    bound = sg.gaussian_semigroup_bound(IMAGE.shape, s1, s2, truncate=truncate)
+    assert err <= bound * np.abs(IMAGE).max()
+
+
+def test_gaussian_semigroup_bound_is_sharp_enough():
+    # Small σ: the sampled Gaussian is visibly not a semigroup, and the bound is within a factor
+    # 20 of the error on white noise; large σ with truncate=8: both at round-off.
+    two, one = sg.gaussian_semigroup(IMAGE, 0.5, 0.5)
+    err = np.abs(two - one).max()
+    bound = sg.gaussian_semigroup_bound(IMAGE.shape, 0.5, 0.5)
+    assert err > 1e-2 and bound < 20 * err
+    two, one = sg.gaussian_semigroup(IMAGE, 2.0, 3.0)
+    assert np.abs(two - one).max() < 1e-14
+    assert sg.gaussian_semigroup_bound(IMAGE.shape, 2.0, 3.0) < 1e-13
+    # scipy's default truncation at 4σ breaks the semigroup at a visible level.
+    two, one = sg.gaussian_semigroup(IMAGE, 2.0, 3.0, truncate=4.0)
+    assert np.abs(two - one).max() > 1e-7
+
+
+def test_gaussian_bound_follows_aliasing_rate():
+    # Poisson summation: the sampled kernels alias at the rate exp(−2π²σ₁²σ₂²/(σ₁²+σ₂²)); the
+    # ℓ1 bound follows it within a modest factor where it is above round-off.
+    for s1, s2 in [(0.5, 0.5), (0.7, 0.7), (1.0, 1.0), (0.8, 1.5)]:
+        rate = np.exp(-2 * np.pi**2 * s1**2 * s2**2 / (s1**2 + s2**2))
+        bound = sg.gaussian_semigroup_bound((64, 64), s1, s2)
+        assert 0.1 * rate < bound < 10 * rate, (s1, s2, bound, rate)
+
+
+def test_gaussian_smooth_periodic_is_an_exact_semigroup_with_flat_limit():
+    a = sg.gaussian_smooth_periodic(sg.gaussian_smooth_periodic(IMAGE, 1.0), 2.0)
+    b = sg.gaussian_smooth_periodic(IMAGE, np.sqrt(5.0))
+    np.testing.assert_allclose(a, b, atol=1e-14)
+    flat = sg.gaussian_smooth_periodic(IMAGE, 500.0)
+    np.testing.assert_allclose(flat, IMAGE.mean(), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, exc, pattern",
+    [
+        (lambda: sg.gaussian_semigroup(IMAGE, 0.0, 1.0), ValueError, "sigma1 must be a positive"),
+        (lambda: sg.gaussian_semigroup(IMAGE, 1.0, "a"), TypeError, "sigma2 must be a positive"),
+        (lambda: sg.gaussian_semigroup_bound((5,), 1.0, 1.0), ValueError, "shape must be"),
+        (lambda: sg.gaussian_semigroup_bound((5, 5), 1.0, 1.0, truncate=-1.0), ValueError,
+         "truncate must be a positive"),
+    ],
+)
+def test_gaussian_bad_arguments(call, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        call()
+
+
+def test_gaussian_semigroup_errors_table():
+    pairs = [(0.5, 0.5), (2.0, 3.0)]
+    out = sg.gaussian_semigroup_errors(IMAGE, pairs)
+    assert set(out) == {"measured", "bound", "short", "aliasing"}
+    assert all(v.shape == (2,) for v in out.values())
+    assert np.all(out["measured"] <= out["bound"])
+    two, one = sg.gaussian_semigroup(IMAGE, 0.5, 0.5)
+    assert out["measured"][0] == np.abs(two - one).max()
+    assert out["short"][1] > 1e-7 > out["measured"][1]  # truncation at 4σ is visible
+
+
+def test_two_path_experiments_structure_and_reproducibility(digits, directions):
+    betas = {"linear": sch.linear_betas(50), "cosine": sch.cosine_betas(50)}
+    pairs = [(10, 3), (50, 50)]
+    out = sg.two_path_experiments(digits, betas, pairs, 100, np.random.default_rng(3),
+                                  directions=directions)
+    assert list(out) == ["linear", "cosine"] and list(out["cosine"]) == pairs
+    rng = np.random.default_rng(3)
+    x, y = sg.two_path_samples(digits, betas["linear"], 10, 3, 100, rng)
+    direct_norm, via_norm, p = out["linear"][(10, 3)]
+    np.testing.assert_array_equal(direct_norm, np.linalg.norm(x, axis=1))
+    np.testing.assert_array_equal(via_norm, np.linalg.norm(y, axis=1))
+    assert p == sg.ks_features_test(x, y, directions).pvalue
