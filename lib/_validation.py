@@ -15,6 +15,8 @@ __all__ = [
     "as_float_array",
     "check_beta",
     "check_betas",
+    "check_positive_int",
+    "check_positive_real",
     "check_rng",
     "check_steps",
 ]
@@ -103,3 +105,20 @@ def check_steps(steps, n_steps: int, name: str = "steps") -> np.ndarray:
     if np.any(np.diff(arr) <= 0):
         raise ValueError(f"{name} must be strictly increasing, got {arr.tolist()}")
     return arr
+
+
+def check_positive_int(value, name: str) -> int:
+    """Return ``value`` as int, requiring a positive integer (booleans are rejected)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_positive_real(value, name: str) -> float:
+    """Return ``value`` as float, requiring a positive finite real number."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive real number, got {value!r}")
+    value = float(value)
+    if not (0.0 < value < np.inf):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return value

@@ -41,6 +41,7 @@ import numpy as np
 
 from . import steady_state as _ss
 from ._validation import as_float_array, check_beta, check_betas, check_rng
+from ._validation import check_positive_int as _check_positive_int
 from .schedules import log_alpha_bar
 from .steady_state import MonteCarloEstimate
 
@@ -123,11 +124,6 @@ def _check_cov(cov, *, definite: bool) -> np.ndarray:
         raise ValueError(f"cov must be positive {kind}; its smallest eigenvalue is {lam.min():.3g}")
     return np.clip(lam, 0.0, None)
 
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _check_centers(centers) -> np.ndarray:

@@ -46,6 +46,7 @@ import scipy.sparse.linalg as spla
 from scipy.linalg import eigh_tridiagonal
 
 from ._validation import as_float_array, check_rng
+from ._validation import check_positive_real as _check_positive_scalar
 
 __all__ = [
     "amount_of",
@@ -119,14 +120,6 @@ def _check_h(h) -> float:
         raise ValueError(f"h must be a positive finite number (the grid spacing), got {value!r}")
     return value
 
-
-def _check_positive_scalar(x, name: str) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name} must be a positive real number, got {x!r}")
-    value = float(x)
-    if not (0.0 < value < np.inf):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return value
 
 
 def _positive_array(x, name: str) -> np.ndarray:

@@ -44,6 +44,7 @@ from scipy import stats as _st
 
 from . import forward
 from ._validation import as_float_array, check_betas, check_rng
+from ._validation import check_positive_real as _check_positive
 from .schedules import log_alpha_bar
 
 __all__ = [
@@ -92,14 +93,6 @@ def _check_rule(rule) -> str:
         raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
     return rule
 
-
-def _check_positive(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive real number, got {value!r}")
-    value = float(value)
-    if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return value
 
 
 def _check_alpha(alpha) -> float:

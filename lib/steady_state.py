@@ -35,6 +35,7 @@ from scipy import special as _sp
 from scipy import stats as _st
 
 from ._validation import as_float_array, check_rng
+from ._validation import check_positive_int as _check_positive_int
 
 __all__ = [
     "MonteCarloEstimate",
@@ -91,11 +92,6 @@ def _check_scalar_alpha_bar(alpha_bar, closed_right: bool = False) -> float:
         raise ValueError(f"alpha_bar must be a single number here, got shape {arr.shape}")
     return float(arr)
 
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _check_level(level) -> float:
