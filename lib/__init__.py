@@ -10,6 +10,7 @@ One module per concept:
 - :mod:`lib.semigroup` — initial state and semigroup, paper Properties 1–2;
 - :mod:`lib.permutation` — permutation invariance, paper Property 4;
 - :mod:`lib.steady_state` — convergence to N(0, I), paper Property 5;
+- :mod:`lib.fokker_planck` — Feller moments and the Fokker–Planck equation, paper Eqs. (23)–(25);
 - :mod:`lib.osmosis` — linear osmosis filtering, paper Eqs. (26)–(28);
 - :mod:`lib.data` — images and training sets that ship with installed packages;
 - :mod:`lib.plotting` — every figure, player and widget (the only module that draws).
@@ -20,6 +21,7 @@ import importlib
 _SUBMODULES = (
     "data",
     "entropy",
+    "fokker_planck",
     "forward",
     "osmosis",
     "permutation",

@@ -1301,3 +1301,173 @@ def entropy_explorer(data, *, n_steps: int = 1000, mc_steps: int = 10, n_samples
         c=widgets.FloatLogSlider(value=1.0, base=2, min=-2, max=4, step=0.25, description="scale c"),
         beta=widgets.FloatLogSlider(value=0.02, base=10, min=-3, max=-0.7, step=0.1, description="β"),
     )
+
+
+# --- Fokker-Planck (Eqs. 23-25) ---
+
+
+def plot_feller_moments(x, exact: tuple, mc: tuple, se: tuple, beta: float) -> plt.Figure:
+    """Exact and Monte Carlo one-step moments E[Δ|x], E[Δ²|x] with ±2 SE bars (Eq. 23)."""
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.1), layout="constrained")
+    names = ("E[Δ | x]", "E[Δ² | x]")
+    lead = (-0.5 * beta * np.asarray(x), np.full(np.shape(x), beta))
+    for ax, name, e, m, s, ld in zip(axes, names, exact, mc, se, lead):
+        ax.plot(x, e, "k-", lw=1, label="exact")
+        ax.plot(x, ld, ":", color="C1", label="leading order")
+        ax.errorbar(x, m, yerr=2 * np.asarray(s), fmt="o", ms=3, color="C0",
+                    label="Monte Carlo ± 2 SE")
+        ax.set(xlabel="$x = u_{i-1}$", title=name)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def _density_panel(ax, x, hist, fv, exact, title, legend=True):
+    edges, dens = hist
+    ax.stairs(dens, edges, color="0.6", fill=True, alpha=0.5, label="histogram of chains")
+    ax.plot(x, exact, "k-", lw=1.2, label="exact Fokker–Planck law")
+    ax.plot(x, fv, "--", color="C3", lw=1.2, label="osmosis (finite volumes)")
+    ax.set(title=title, xlabel="grey value x", xlim=(-4, 4))
+    if legend:
+        ax.legend(fontsize=8, loc="upper right")
+
+
+def plot_density_grid(x, panels: dict) -> plt.Figure:
+    """Grid of density panels: ``title -> ((edges, density), fv, exact)`` on the grid x."""
+    k = len(panels)
+    cols = min(k, 3)
+    rows = -(-k // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.1 * rows), squeeze=False,
+                             layout="constrained")
+    for j, (ax, (title, (hist, fv, exact))) in enumerate(zip(axes.flat, panels.items())):
+        _density_panel(ax, x, hist, fv, exact, title, legend=(j == 0))
+    for ax in list(axes.flat)[k:]:
+        ax.set_axis_off()
+    return fig
+
+
+def plot_l1_orders(panels: dict) -> plt.Figure:
+    """Log–log L1 errors with reference slopes: ``title -> (xlabel, sizes, errors, slope)``."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), squeeze=False,
+                             layout="constrained")
+    for ax, (title, (xlabel, x, err, slope)) in zip(axes[0], panels.items()):
+        x, err = np.asarray(x, dtype=float), np.asarray(err, dtype=float)
+        ax.loglog(x, err, "o-", label="L1 error")
+        ax.loglog(x, err[-1] * (x / x[-1]) ** slope, "k--", lw=1, label=f"slope {slope}")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set(title=title, xlabel=xlabel, ylabel="L1 error")
+        ax.legend(fontsize=8)
+    return fig
+
+
+def fokker_planck_explorer(*, beta: float = 0.02, max_step: int = 300, stride: int = 10,
+                           n_chains: int = 20000, n_cells: int = 400, seed: int = 0):
+    """ipywidgets slider over the step i: histogram of chains, exact law and osmosis solution.
+
+    The chains start from the bimodal density of the chapter and are simulated by
+    :func:`lib.forward.sample_trajectory`; the osmosis curve is
+    :func:`lib.fokker_planck.solve_fokker_planck` at t_osm = −½ ln ᾱ_i. Jupyter only; the
+    HTML book shows :func:`plot_density_grid` instead.
+    """
+    import ipywidgets as widgets
+
+    from . import fokker_planck as fp
+
+    w, m, s, _ = fp._case()
+    rng = np.random.default_rng(seed)
+    comp = rng.choice(len(w), size=n_chains, p=np.asarray(w) / np.sum(w))
+    u0 = rng.normal(np.asarray(m)[comp], np.asarray(s)[comp])
+    betas = schedules.constant_betas(beta, max_step)
+    steps = np.arange(0, max_step + 1, stride)
+    paths = forward.sample_trajectory(u0, betas, steps, rng)
+    x, h = fp.grid(n_cells)
+    t = fp.osmosis_time(betas, steps[1:])
+    fv = np.vstack([fp.mixture_pdf(x, w, m, s),
+                    fp.solve_fokker_planck(fp.mixture_pdf(x, w, m, s), x, h, t, 10)])
+    ab = schedules.alpha_bar(betas)
+    edges = np.linspace(-4, 4, 61)
+
+    def show(i: int):
+        k = int(i) // stride
+        dens, _ = np.histogram(paths[k], bins=edges, density=True)
+        exact = fp.mixture_pdf(x, *fp.mixture_marginal(w, m, s, ab[steps[k]]))
+        fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+        _density_panel(ax, x, (edges, dens), fv[k], exact, f"β = {beta}, i = {steps[k]}")
+        plt.show()
+
+    return widgets.interactive(
+        show, i=widgets.IntSlider(value=stride * 5, min=0, max=max_step, step=stride,
+                                  description="step i"))
+
+
+# --- reverse process ---
+
+
+def tile_images(images, n_cols: int, *, gap: int = 1, fill: float = 1.0) -> np.ndarray:
+    """Tile flattened square images (m, s·s) into one grid image with ``gap`` pixels between."""
+    images = np.asarray(images, dtype=np.float64)
+    side = int(round(np.sqrt(images.shape[-1])))
+    if side * side != images.shape[-1]:
+        raise ValueError(f"images must be flattened squares, got length {images.shape[-1]}")
+    n_rows = -(-images.shape[0] // n_cols)
+    out = np.full((n_rows * (side + gap) - gap, n_cols * (side + gap) - gap), fill)
+    for k, im in enumerate(images):
+        r, c = divmod(k, n_cols)
+        out[r * (side + gap): r * (side + gap) + side, c * (side + gap): c * (side + gap) + side] = (
+            im.reshape(side, side))
+    return out
+
+
+def plot_reverse_checks(steps, kl_generated, kl_exact, nn: dict, nn_train) -> plt.Figure:
+    """Left: Gaussian-fit KL to N(0, I) of generated and exact samples along the steps.
+    Right: histograms of nearest-neighbour distances to the training set."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    ax1.plot(steps, kl_exact, "o-", label="exact marginal p(u_i)")
+    ax1.plot(steps, kl_generated, "x--", label="reverse sampler")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("step i")
+    ax1.set_ylabel("Gaussian-fit KL to N(0, I) [nats]")
+    ax1.legend(fontsize=8)
+    bins = np.linspace(0, max(float(np.max(nn_train)), *(float(np.max(v)) for v in nn.values())), 40)
+    ax2.hist(nn_train, bins=bins, alpha=0.5, density=True, label="training (leave-one-out)")
+    for name, d in nn.items():
+        ax2.hist(d, bins=bins, alpha=0.5, density=True, label=name)
+    ax2.set_xlabel("distance to nearest training image")
+    ax2.set_ylabel("density")
+    ax2.legend(fontsize=8)
+    return fig
+
+
+def reverse_explorer(centers, betas, *, bandwidths=(0.0, 0.1, 0.2, 0.3), n: int = 16,
+                     stride: int = 5, seed: int = 0):
+    """ipywidgets explorer of the exact-score reverse sampler: sliders for step i and bandwidth h.
+
+    For each h, ``n`` chains are run once from the same seed (:func:`lib.reverse.sample`, states
+    stored every ``stride`` steps); the slider moves along those paths. Jupyter only; the HTML
+    book shows :func:`trajectory_player` instead.
+    """
+    import ipywidgets as widgets
+
+    from . import reverse
+
+    betas = np.asarray(betas)
+    T = betas.size
+    steps = np.arange(0, T + 1, stride)
+
+    @lru_cache(maxsize=8)
+    def paths(h: float):
+        return reverse.sample(centers, betas, n, np.random.default_rng(seed), bandwidth=h,
+                              record=steps)["states"]
+
+    def show(i: int, h: float):
+        grid = tile_images(paths(float(h))[int(i) // stride], int(np.ceil(np.sqrt(n))))
+        fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
+        _imshow(ax, grid)
+        ax.set_title(f"h = {h}, i = {i}")
+        plt.show()
+        return grid
+
+    return widgets.interactive(
+        show,
+        i=widgets.IntSlider(value=T, min=0, max=int(steps[-1]), step=stride, description="step i"),
+        h=widgets.SelectionSlider(options=list(bandwidths), value=bandwidths[0], description="h"),
+    )

@@ -185,6 +185,8 @@ def test_mathjax_is_served_locally(built_book):
 def inspect_page(browser, path: Path, screenshot: Path | None = None) -> tuple[dict, dict]:
     """Open one page from disk and list its problems by kind (an empty list is a pass)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # generous: CI machines are shared, and a long page typesets hundreds of equations
+    context.set_default_timeout(90_000)
     page = context.new_page()
     external, errors, failed = [], [], []
 
@@ -204,11 +206,11 @@ def inspect_page(browser, path: Path, screenshot: Path | None = None) -> tuple[d
         redirect = re.search(r'http-equiv="refresh" content="0; url=([^"]+)"', path.read_text(encoding="utf-8"), re.I)
         if redirect:  # index.html forwards to the first chapter: check where the reader lands
             page.wait_for_url((path.parent / redirect.group(1)).resolve().as_uri())
-        page.wait_for_load_state("networkidle")
         n_math = page.locator("div.math, span.math").count()
         if n_math and page.evaluate("() => !!document.querySelector('script[src*=mathjax]')"):
-            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
             page.evaluate("() => MathJax.startup.promise")
+        page.evaluate("() => document.fonts.ready.then(() => true)")
         untypeset = page.evaluate(
             "() => [...document.querySelectorAll('div.math, span.math')]"
             ".filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80))"
