@@ -11,6 +11,7 @@ One module per concept:
 - :mod:`lib.permutation` — permutation invariance, paper Property 4;
 - :mod:`lib.steady_state` — convergence to N(0, I), paper Property 5;
 - :mod:`lib.fokker_planck` — Feller moments and the Fokker–Planck equation, paper Eqs. (23)–(25);
+- :mod:`lib.reverse` — the reverse process with exact scores, paper Section 3.2;
 - :mod:`lib.osmosis` — linear osmosis filtering, paper Eqs. (26)–(28);
 - :mod:`lib.data` — images and training sets that ship with installed packages;
 - :mod:`lib.plotting` — every figure, player and widget (the only module that draws).
@@ -26,6 +27,7 @@ _SUBMODULES = (
     "osmosis",
     "permutation",
     "plotting",
+    "reverse",
     "schedules",
     "semigroup",
     "stats",
