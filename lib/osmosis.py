@@ -35,7 +35,6 @@ channel by channel (paper, Section 4.1).
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import numbers
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.linalg import eigh_tridiagonal
 
+from ._threads import blas_limit
 from ._validation import as_float_array, check_rng
 from ._validation import check_positive_real as _check_positive_scalar
 
@@ -92,16 +92,8 @@ _COST_SOLVE, _COST_FACTOR, _COST_LANCZOS = 20.0, 750.0, 3.0
 # BLAS threads used inside evolve(): the vectors of one image are too short for threaded BLAS
 # to pay off, and on a busy 2-core machine threading made runs 2-5× slower. None: no limit.
 BLAS_THREADS: int | None = 1
-try:  # threadpoolctl ships with scikit-learn; without it BLAS keeps its own setting
-    from threadpoolctl import threadpool_limits as _threadpool_limits
-except ImportError:  # pragma: no cover
-    _threadpool_limits = None
-
-
 def _blas_limit():
-    if _threadpool_limits is None or BLAS_THREADS is None:
-        return contextlib.nullcontext()
-    return _threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+    return blas_limit(BLAS_THREADS)
 
 
 _BICGSTAB_RTOL = "rtol" if "rtol" in inspect.signature(spla.bicgstab).parameters else "tol"

@@ -15,13 +15,13 @@ reverse step whose *mean* is the exact reverse-kernel mean E[u_{i−1} | u_i]; i
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 
 import numpy as np
 from scipy import stats as _st
 
 from . import schedules
+from ._threads import blas_limit
 from ._validation import as_float_array, check_betas, check_rng, check_steps
 from .entropy import mixture_posterior_mean
 from .steady_state import mixture_logpdf
@@ -29,16 +29,8 @@ from .steady_state import mixture_logpdf
 # BLAS threads inside the sampler: the (chains × components) products are small, and on a busy
 # 2-core machine threaded BLAS made the sampler 5-10x slower. None: no limit.
 BLAS_THREADS: int | None = 1
-try:  # threadpoolctl ships with scikit-learn
-    from threadpoolctl import threadpool_limits as _threadpool_limits
-except ImportError:  # pragma: no cover
-    _threadpool_limits = None
-
-
 def _blas_limit():
-    if _threadpool_limits is None or BLAS_THREADS is None:
-        return contextlib.nullcontext()
-    return _threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+    return blas_limit(BLAS_THREADS)
 
 
 __all__ = [
