@@ -103,7 +103,7 @@ def _check_alpha(alpha) -> float:
 
 
 def _check_data(data) -> np.ndarray:
-    """A 2-D training set; float32 stays float32 (about twice as fast), the rest is float64."""
+    """A 2-D training set; float32 stays float32 (half the memory), the rest is float64."""
     data = as_float_array(data, "data")
     if data.ndim != 2:
         raise ValueError(
