@@ -23,6 +23,7 @@ from scipy.sparse.linalg import expm_multiply
 
 from . import forward, osmosis, schedules
 from ._validation import as_float_array, check_beta, check_betas, check_rng
+from ._validation import check_positive_real as _positive_float
 from .steady_state import mixture_logpdf
 
 __all__ = [
@@ -55,14 +56,6 @@ def _positive_int(value, name: str) -> int:
         raise ValueError(f"{name} must be at least 1, got {value}")
     return int(value)
 
-
-def _positive_float(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    v = float(value)
-    if not 0.0 < v < np.inf:
-        raise ValueError(f"{name} must be positive and finite, got {value}")
-    return v
 
 
 def _check_sign(sign) -> float:

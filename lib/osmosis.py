@@ -380,6 +380,17 @@ def steady_state(f, v) -> np.ndarray:
     return f.mean(axis=axes, keepdims=True) / v.mean(axis=axes, keepdims=True) * v
 
 
+def _states_and_reference(u, w, h):
+    """Validate a state u (or a stack (K,) + w.shape of states) against a reference w."""
+    h = _check_h(h)
+    w = _grid_array(w, "w")
+    u = _positive_array(u, "u")
+    stacked = u.shape != w.shape
+    if stacked and u.shape[1:] != w.shape:
+        raise ValueError(f"u must have shape {w.shape} or (K,) + {w.shape}, got {u.shape}")
+    return h, u, w, stacked
+
+
 def lyapunov(u, w, h: float = 1.0):
     """The Lyapunov functional of paper Eq. (28): L = −∫ u ln(u / w) dx.
 
@@ -401,12 +412,7 @@ def lyapunov(u, w, h: float = 1.0):
     -------
     float, or ndarray of shape (K,)
     """
-    h = _check_h(h)
-    w = _grid_array(w, "w")
-    u = _positive_array(u, "u")
-    stacked = u.shape != w.shape
-    if stacked and u.shape[1:] != w.shape:
-        raise ValueError(f"u must have shape {w.shape} or (K,) + {w.shape}, got {u.shape}")
+    h, u, w, stacked = _states_and_reference(u, w, h)
     cell = h ** min(w.ndim, 2)
     terms = u * np.log(u / w)
     value = -cell * terms.reshape((u.shape[0], -1) if stacked else (-1,)).sum(axis=-1)
@@ -423,12 +429,7 @@ def relative_entropy(u, w, h: float = 1.0):
 
     Parameters and shapes as in :func:`lyapunov`.
     """
-    h = _check_h(h)
-    w = _grid_array(w, "w")
-    u = _positive_array(u, "u")
-    stacked = u.shape != w.shape
-    if stacked and u.shape[1:] != w.shape:
-        raise ValueError(f"u must have shape {w.shape} or (K,) + {w.shape}, got {u.shape}")
+    h, u, w, stacked = _states_and_reference(u, w, h)
     x = u / w - 1.0
     terms = w * np.maximum((1.0 + x) * np.log1p(x) - x, 0.0)
     value = h ** min(w.ndim, 2) * terms.reshape((u.shape[0], -1) if stacked else (-1,)).sum(axis=-1)
