@@ -207,8 +207,9 @@ class DiagonalGaussianProcess:
     log_scale : array_like, shape (T + 1,) + S
         ln a_i per step i = 0, …, T and frequency (``-inf`` allowed: a_i = 0); ``log_scale[0]``
         must be 0. S is either () (the same for every coefficient) or ``shape``.
-    variance : array_like, same shape
-        Marginal variances s_i ≥ 0 with ``variance[0] = 0`` (step 0 is the data, Property 1).
+    variance : array_like, shape (T + 1,) + S'
+        Marginal variances s_i ≥ 0 with ``variance[0] = 0`` (step 0 is the data, Property 1);
+        S' is () or ``shape``, independently of S (isotropic noise costs no memory).
     shape : int or tuple
         The spatial shape (N,) or (N, M) on which the process acts.
     basis : {"pixel", "dct"}
@@ -232,10 +233,11 @@ class DiagonalGaussianProcess:
         variance = as_float_array(variance, "variance").astype(np.float64)
         if log_scale.ndim < 1 or np.any(np.isnan(log_scale)) or np.any(log_scale == np.inf):
             raise ValueError("log_scale must be an array of shape (T + 1, ...) without NaN or +inf")
-        if log_scale.shape != variance.shape:
-            raise ValueError(f"log_scale and variance must have the same shape, got {log_scale.shape} and {variance.shape}")
-        if log_scale.shape[1:] not in ((), self.shape):
-            raise ValueError(f"coefficients must have shape (T + 1,) or (T + 1,) + {self.shape}, got {log_scale.shape}")
+        for arr, what in ((log_scale, "log_scale"), (variance, "variance")):
+            if arr.shape[1:] not in ((), self.shape):
+                raise ValueError(f"{what} must have shape (T + 1,) or (T + 1,) + {self.shape}, got {arr.shape}")
+        if log_scale.shape[0] != variance.shape[0]:
+            raise ValueError(f"log_scale and variance must cover the same steps, got {log_scale.shape[0]} and {variance.shape[0]}")
         if log_scale.shape[0] < 2:
             raise ValueError("a process needs at least one step (T ≥ 1)")
         if np.any(log_scale[0] != 0.0) or np.any(variance[0] != 0.0):
@@ -546,7 +548,7 @@ def ihd_process(shape, n_steps: int = 200, blur_min: float = 0.5, blur_max: floa
         raise ValueError("times must be a 1-D sequence of non-negative times t_1, …, t_K")
     lam = laplacian_eigenvalues(shape, eigenvalues)
     log_scale = np.concatenate((np.zeros((1,) + shape), times.reshape((-1,) + (1,) * len(shape)) * lam))
-    variance = np.concatenate((np.zeros((1,) + shape), np.full((times.size,) + shape, sigma**2)))
+    variance = np.concatenate(([0.0], np.full(times.size, sigma**2)))
     return DiagonalGaussianProcess(log_scale, variance, shape, "dct", "IHD",
                                    limit=(_heat_limit(lam), sigma**2))
 
@@ -590,10 +592,9 @@ def bd_process(shape, n_steps: int = 1000, blur_max: float = 20.0, d_min: float 
     expand = (-1,) + (1,) * len(shape)
     d = (1.0 - d_min) * np.exp(tau.reshape(expand) * lam) + d_min
     log_scale = 0.5 * log_alpha2.reshape(expand) + np.log(d)
-    variance = np.broadcast_to(sigma2.reshape(expand), log_scale.shape)
     return DiagonalGaussianProcess(
         np.concatenate((np.zeros((1,) + shape), log_scale)),
-        np.concatenate((np.zeros((1,) + shape), variance)),
+        np.concatenate(([0.0], sigma2)),
         shape, "dct", "BD", limit=(-np.inf, 1.0),
     )
 
