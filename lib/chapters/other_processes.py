@@ -103,7 +103,7 @@ _TABLE = {
                    "No limit law. The KL to the prior N(0, σ_max² I) decreases only because the schedule stops "
                    "where the prior is put; the prior is not invariant under the chain."),
     ("IHD", "kl"): (_H, "KL(p(uᵢ) ‖ limit) decreases",
-                    "The limit (data mean + N(0, σ² I)) is invariant under every step k ≥ 1: data processing."),
+                    "The limit (data mean + N(0, σ² I)) is invariant under every step k ≥ 2: data processing."),
     ("BD", "kl"): (_HW, "KL(p(uᵢ) ‖ limit) decreases",
                    "N(0, I) is not invariant under a blurring step: for N(0, I) data the KL rises from 0 and falls again."),
     ("VP", "permutation"): (_H, "Trajectories commute with every pixel permutation (Prop. 3)", "Bit-exact with coupled noise."),
@@ -285,7 +285,7 @@ def positivity_threshold(n: int, kind: str, times) -> tuple[float, float]:
     return t_star, float(mins.min())
 
 
-def information_curves(processes: dict, variances, shape) -> dict:
+def information_curves(processes: dict, variances) -> dict:
     """Closed-form H, H(·|U₀), I and KL for Gaussian data N(0, cI): name → c → GaussianInformation."""
     return {name: {c: pr.gaussian_information(p, c) for c in variances} for name, p in processes.items()}
 
@@ -333,7 +333,8 @@ def plot_trajectories(rows: dict, display_scale: dict | None = None) -> plt.Figu
 
 
 def plot_information(curves: dict, mc: dict, variances) -> plt.Figure:
-    """Four panels over normalised time i/T: H(U_i) − H(U_0 | ·), I(U_0; U_i), KL to the limit.
+    """Four panels over normalised time i/T (log scale, i ≥ 1): H(U_i) − H(U_0), H(U_i | U_0),
+    I(U_0; U_i) and the KL divergence to the limit.
 
     ``curves``: name → c → GaussianInformation; ``mc``: name → MixtureInformation (digits).
     """
@@ -346,15 +347,13 @@ def plot_information(curves: dict, mc: dict, variances) -> plt.Figure:
             for ls, c in zip(styles, variances):
                 info = by_c[c]
                 x = info.steps / info.steps[-1]
-                n = 1  # per pixel
                 label = f"{name}, c = {c:g}" if ls == "-" else None
                 ax_h.plot(x[1:], info.entropy[1:] - info.entropy[0], ls, color=col, label=label if c == variances[0] else None)
                 ax_i.plot(x[1:], info.mutual_information[1:], ls, color=col)
                 if not np.all(np.isnan(info.kl_to_limit)):
-                    ax_kl.plot(x, info.kl_to_limit + 1e-12, ls, color=col)
+                    ax_kl.plot(x[1:], info.kl_to_limit[1:], ls, color=col)
             info = by_c[variances[0]]
             ax_hc.plot(info.steps[1:] / info.steps[-1], info.conditional_entropy[1:], color=col, label=name)
-            del n
             if name in mc:
                 r = mc[name]
                 xm = r.steps / curves[name][variances[0]].steps[-1]
@@ -371,8 +370,9 @@ def plot_information(curves: dict, mc: dict, variances) -> plt.Figure:
         ax_h.set_yscale("symlog", linthresh=1.0)
         for ax in axes.ravel():
             ax.set_xlabel("$i/T$")
+            ax.set_xscale("log")
             ax.grid(alpha=0.3)
-        ax_hc.legend(loc="lower right")
+        ax_hc.legend(loc="upper left")
         lines = [plt.Line2D([], [], color="k", ls=ls) for ls in styles[: len(variances)]]
         ax_h.legend(lines, [f"c = {c:g}" for c in variances], loc="lower left")
         fig.tight_layout(pad=0.4)

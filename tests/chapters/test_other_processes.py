@@ -160,7 +160,7 @@ def test_figures_fit_the_column(small):
     rows = op.cat_trajectories(image, op.book_processes(image.shape), 3, np.random.default_rng(1))
     figs = [op.plot_trajectories(rows)]
     cs = [0.1, 1.0]
-    curves = op.information_curves(small, cs, (8, 8))
+    curves = op.information_curves(small, cs)
     digits = np.random.default_rng(0).uniform(-1, 1, (20, 8, 8))
     mc = {"VP": pr.mixture_information_mc(small["VP"], digits, [10, 1000], 20, np.random.default_rng(0))}
     figs.append(op.plot_information(curves, mc, cs))
