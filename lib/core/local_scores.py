@@ -48,6 +48,7 @@ ICML 2025, PMLR 267:28795–28831 (arXiv:2412.20292).
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 from dataclasses import dataclass
 
@@ -85,6 +86,7 @@ MAX_BYTES = 2**30
 # stay in the CPU cache made the patch softmax 3x faster than 16 MB blocks (measured).
 _CHUNK = 2**18
 _ROWS = 32
+_DEDUP_MAX = 25  # merge identical patches for windows of up to 5 x 5 pixels
 
 
 # ----------------------------------------------------------------------------- validation ----
@@ -245,7 +247,10 @@ def _dictionaries(train3, patch_size, machine, boundary):
         p = windows.shape[1]
         raw = raw.reshape(-1, p)
         centre_col = int(np.flatnonzero(windows[0] == pixels[0])[0])
-        uniq, first, counts = np.unique(raw, axis=0, return_index=True, return_counts=True)
+        if p <= _DEDUP_MAX:
+            uniq, first, counts = np.unique(raw, axis=0, return_index=True, return_counts=True)
+        else:  # long windows rarely repeat; sorting them costs more than it saves
+            uniq, first, counts = raw, np.arange(raw.shape[0]), np.ones(raw.shape[0], np.int64)
         img, loc = np.divmod(first, len(members))
         src_pix = pixels[loc]
         sources = np.column_stack([img, src_pix // W, src_pix % W])
@@ -267,30 +272,34 @@ def _shift_orbit(train3):
 # ------------------------------------------------------------------- the patch softmax ----
 
 def _softmax_centres(q, g, s, var):
-    """Σ_φ W(φ|q) φ(0) for query patches q (R, p) against one dictionary, chunked (★)."""
+    """Σ_φ W(φ|q) φ(0) for query patches q (R, p) against one dictionary, chunked (★).
+
+    The logits (s/σ²) q·φ − (s²/2σ²)‖φ‖² + log count(φ) of a block are one product of the
+    scaled queries with a 1 appended and the patches with their bias appended; one more
+    product with [φ(0), 1] gives the weighted sum and the normaliser together.
+    """
     R, K = q.shape[0], g.patches.shape[0]
-    coef = s / var
-    bias = g.log_counts - (0.5 * s * s / var) * g.sq_norms
+    qa = np.empty((R, q.shape[1] + 1))
+    np.multiply(q, s / var, out=qa[:, :-1])
+    qa[:, -1] = 1.0
+    pa = np.column_stack([g.patches, g.log_counts - (0.5 * s * s / var) * g.sq_norms])
+    ca = np.column_stack([g.centres, np.ones(K)])
     rb = min(R, _ROWS)
     kb = max(1, _CHUNK // rb)
     out = np.empty(R)
     for r0 in range(0, R, rb):
-        qb = q[r0 : r0 + rb]
+        qb = qa[r0 : r0 + rb]
         run_max = np.full(qb.shape[0], -np.inf)
-        run_sum = np.zeros(qb.shape[0])
-        run_val = np.zeros(qb.shape[0])
+        acc = np.zeros((qb.shape[0], 2))
         for k0 in range(0, K, kb):
-            e = qb @ g.patches[k0 : k0 + kb].T
-            e *= coef
-            e += bias[None, k0 : k0 + kb]
+            e = qb @ pa[k0 : k0 + kb].T
             new_max = np.maximum(run_max, e.max(axis=1))
             e -= new_max[:, None]
             np.exp(e, out=e)
-            shrink = np.exp(run_max - new_max)
-            run_sum = run_sum * shrink + e.sum(axis=1)
-            run_val = run_val * shrink + e @ g.centres[k0 : k0 + kb]
+            acc *= np.exp(run_max - new_max)[:, None]
+            acc += e @ ca[k0 : k0 + kb]
             run_max = new_max
-        out[r0 : r0 + rb] = run_val / run_sum
+        out[r0 : r0 + rb] = acc[:, 0] / acc[:, 1]
     return out
 
 
@@ -303,27 +312,36 @@ def _local_denoise(u, groups, s, var):
     return out
 
 
+# Dictionaries of recent requests, keyed by the training set's bytes and the request: a chapter
+# that samples several machines and patch sizes from one training set builds each only once.
+_CACHE: dict = {}
+_CACHE_SIZE = 16
+
+
 class _Machine:
     """A denoiser x̂_0(u, ᾱ) with its dictionaries built once per patch size."""
 
     def __init__(self, train3, machine, boundary):
         self.train3, self.machine, self.boundary = train3, machine, boundary
         self.flat = train3.reshape(train3.shape[0], -1)
-        self._cache: dict = {}
+        self._digest = (train3.shape, hashlib.blake2b(train3.tobytes(), digest_size=16).digest())
 
     def prepare(self, patch_size):
         N, H, W = self.train3.shape
-        key = patch_size if self.machine in ("ls", "els") else None
-        if key not in self._cache:
+        if self.machine == "exact":
+            return self.flat
+        size = patch_size if self.machine in ("ls", "els") else None
+        key = (self._digest, self.machine, self.boundary, size)
+        if key not in _CACHE:
             _refuse_if_too_big(N, (H, W), patch_size, self.machine, self.boundary)
             if self.machine == "es":
-                self._cache[key] = _shift_orbit(self.train3)
-            elif self.machine == "exact":
-                self._cache[key] = self.flat
+                value = _shift_orbit(self.train3)
             else:
-                self._cache[key] = _dictionaries(self.train3, patch_size, self.machine,
-                                                 self.boundary)
-        return self._cache[key]
+                value = _dictionaries(self.train3, patch_size, self.machine, self.boundary)
+            while len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[key] = value
+        return _CACHE[key]
 
     def __call__(self, u, alpha_bar, patch_size):
         d = self.prepare(patch_size)
@@ -545,7 +563,8 @@ def patch_match(x, train, patch_size: int, *, machine: str = "els", boundary: st
     -------
     dict with "distance" (m, H*W): ‖x_{Ω_x} − φ‖ of the nearest patch; "centre" (m, H*W):
     its centre pixel φ(0); "image", "row", "col" (m, H*W) int: where it sits in the
-    training set (one occurrence if the patch repeats).
+    training set (one occurrence if the patch repeats); "count" (m, H*W) int: how often it
+    occurs in the dictionary (windows of up to 5 × 5 pixels; 1 for longer ones).
 
     Examples
     --------
@@ -558,12 +577,11 @@ def patch_match(x, train, patch_size: int, *, machine: str = "els", boundary: st
     t3, _ = _setup(train, shape, machine, boundary, patch_size)
     if machine not in ("ls", "els"):
         raise ValueError(f"machine must be 'ls' or 'els' for patch_match, got {machine!r}")
-    _refuse_if_too_big(t3.shape[0], t3.shape[1:], patch_size, machine, boundary)
     u = _check_x(x, t3.shape[1:])
-    groups = _dictionaries(t3, patch_size, machine, boundary)
+    groups = _Machine(t3, machine, boundary).prepare(patch_size)
     m, n = u.shape
     out = {k: np.empty((m, n)) for k in ("distance", "centre")}
-    out.update({k: np.empty((m, n), dtype=np.int64) for k in ("image", "row", "col")})
+    out.update({k: np.empty((m, n), dtype=np.int64) for k in ("image", "row", "col", "count")})
     for g in groups:
         q = u[:, g.windows].reshape(-1, g.windows.shape[1])
         # exact nearest neighbours in patch space (k-d tree; the windows are short vectors)
@@ -573,4 +591,5 @@ def patch_match(x, train, patch_size: int, *, machine: str = "els", boundary: st
         out["centre"][sl] = g.centres[best].reshape(m, -1)
         for c, name in enumerate(("image", "row", "col")):
             out[name][sl] = g.sources[best, c].reshape(m, -1)
+        out["count"][sl] = np.rint(np.exp(g.log_counts[best])).astype(np.int64).reshape(m, -1)
     return out
