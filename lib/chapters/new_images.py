@@ -26,6 +26,10 @@ __all__ = [
     "novelty",
     "consistency",
     "Judge",
+    "measure",
+    "summary",
+    "summary_table",
+    "patch_size_study",
     "plot_samples",
     "plot_tradeoff",
     "plot_mosaic",
@@ -146,6 +150,59 @@ def consistency(x, train, patch_size: int = 3, shape=(8, 8)) -> np.ndarray:
     return np.median(d, axis=1)
 
 
+def measure(groups: dict, train, judge) -> dict:
+    """Novelty, consistency and quality of each group of images (name -> (m, 64) array).
+
+    Returns
+    -------
+    dict name -> {"novelty": per-image ratios, "consistency": per-image median patch
+    distances, "quality": per-image booleans (recognised by ``judge``)}
+    """
+    return {k: {"novelty": novelty(x, train), "consistency": consistency(x, train),
+                "quality": judge.confident(x)} for k, x in groups.items()}
+
+
+def summary(stats: dict) -> dict:
+    """Medians of novelty and consistency, recognised fraction and its binomial SE."""
+    out = {}
+    for k, s in stats.items():
+        q = float(np.mean(s["quality"]))
+        out[k] = {"novelty": float(np.median(s["novelty"])),
+                  "consistency": float(np.median(s["consistency"])),
+                  "quality": q, "quality_se": float(np.sqrt(q * (1 - q) / len(s["quality"])))}
+    return out
+
+
+def summary_table(summ: dict, names: dict) -> str:
+    """HTML table of :func:`summary` with display names."""
+    head = ["samples", "novelty (median)", "patch distance (median)", "recognised (± SE)"]
+    rows = [[names.get(k, k), f"{s['novelty']:.2f}", f"{s['consistency']:.3f}",
+             f"{s['quality']:.2f} ± {s['quality_se']:.2f}"] for k, s in summ.items()]
+    cell = lambda tag, c: f"<{tag}>{c}</{tag}>"
+    return ("<table><tr>" + "".join(cell("th", h) for h in head) + "</tr>"
+            + "".join("<tr>" + "".join(cell("td", c) for c in r) + "</tr>" for r in rows)
+            + "</table>")
+
+
+def patch_size_study(train, betas, size: int, seed: int, largest, judge,
+                     machines=("ls", "els")) -> tuple[dict, dict]:
+    """Samples and summary curves of the local machines for several largest patch sizes.
+
+    Returns
+    -------
+    samples : dict machine -> list of (size, 64) arrays, one per entry of ``largest``
+    curves : dict machine -> {"novelty", "consistency", "quality"} lists over ``largest``
+    """
+    samples = {name: [run_machines(train, betas, size, seed, largest=P, machines=(name,))[name]
+                      for P in largest] for name in machines}
+    curves = {}
+    for name, xs in samples.items():
+        summ = [summary(measure({"x": x}, train, judge))["x"] for x in xs]
+        curves[name] = {key: [s[key] for s in summ]
+                        for key in ("novelty", "consistency", "quality")}
+    return samples, curves
+
+
 class Judge:
     """A digit classifier trained on the judge set: how many samples it recognises confidently.
 
@@ -204,18 +261,33 @@ def _style():
     return plt
 
 
+def _tile(imgs, shape):
+    """Images side by side with one-pixel gaps (NaN, drawn white)."""
+    H, W = shape
+    out = np.full((H, len(imgs) * (W + 1) - 1), np.nan)
+    for j, im in enumerate(imgs):
+        out[:, j * (W + 1) : j * (W + 1) + W] = np.asarray(im).reshape(H, W)
+    return out
+
+
 def plot_samples(rows: dict, n: int = 12, shape=(8, 8), width: float = 7.0):
-    """One row of ``n`` images per entry of ``rows`` (label -> (m, H*W) array)."""
+    """One row of ``n`` images per entry of ``rows`` (label -> (m, H*W) array).
+
+    Each row is one tiled image (one axes per row keeps the figure cheap to draw).
+    """
     plt = _style()
-    fig, axes = plt.subplots(len(rows), n, figsize=(width, width / n * len(rows) * 1.05),
+    H, W = shape
+    cmap = plt.get_cmap("gray").with_extremes(bad="white")
+    row_h = width * 0.74 / n * H / W
+    fig, axes = plt.subplots(len(rows), 1, figsize=(width, row_h * len(rows) * 1.12 + 0.1),
                              squeeze=False)
-    for r, (label, imgs) in enumerate(rows.items()):
-        for c in range(n):
-            ax = axes[r, c]
-            ax.imshow(np.asarray(imgs[c]).reshape(shape), cmap="gray", vmin=-1, vmax=1)
-            ax.set_xticks([]), ax.set_yticks([])
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center")
-    fig.subplots_adjust(left=0.26, right=0.99, top=0.99, bottom=0.01, wspace=0.06, hspace=0.06)
+    for ax, (label, imgs) in zip(axes[:, 0], rows.items()):
+        ax.imshow(_tile(imgs[:n], shape), cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+        ax.set_xticks([]), ax.set_yticks([])
+        for sp in ax.spines.values():
+            sp.set_visible(False)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+    fig.subplots_adjust(left=0.25, right=0.99, top=0.98, bottom=0.02, hspace=0.12)
     return fig
 
 

@@ -112,7 +112,7 @@ def test_every_number_in_the_prose_is_computed_in_the_chapter():
                                  else c["source"] for c in nb["cells"] if c["cell_type"] == kind)
     used = set(re.findall(r"\{eval\}`v\.(\w+)`", src("markdown")))
     code = src("code")
-    added = set(re.findall(r'add\("(\w+)"', code))
+    added = set(re.findall(r'add\("(\w+)"', code)) | set(re.findall(r'\("(\w+)", ', code))
     added |= {m.replace("{k}", k) for m in re.findall(r'add\(f"(\w*\{k\}\w*)"', code)
               for k in ("exact", "smoothed", "es", "ls", "els", "reference", "shuffled", "noise")}
     added |= {f"{key}_{name}_{p}" for key in ("novelty", "quality") for name in ("ls", "els")
