@@ -33,7 +33,7 @@ __all__ = [
     "plot_samples",
     "plot_tradeoff",
     "plot_mosaic",
-    "explorer",
+    "patch_size_explorer",
 ]
 
 #: Display names of the runs, in the order the chapter shows them.
@@ -363,7 +363,7 @@ def plot_mosaic(sample, match, train, shape=(8, 8), n_sources: int = 4):
     return fig
 
 
-def explorer(train, betas, size: int = 12):
+def patch_size_explorer(train, betas, size: int = 12):
     """Jupyter-only sliders (largest patch size, seed) over ELS and LS samples."""
     import ipywidgets as widgets
 

@@ -60,7 +60,8 @@ from scipy.spatial import cKDTree
 # schedule and the book's reverse process (exact denoiser and DDPM posterior coefficients).
 # When lib.core lands, repoint these three lines (lib.core._validation, lib.core.schedules,
 # lib.core.reverse).
-from lib._validation import as_float_array, check_betas, check_rng, check_steps
+from lib._validation import (as_float_array, check_betas, check_positive_int, check_rng,
+                             check_steps)
 from lib import schedules as _schedules
 from lib import reverse as _reverse
 # ---------------------------------------------------------------------------------------------
@@ -210,8 +211,10 @@ def dictionary_bytes(n_train: int, shape, patch_size: int, machine: str = "els",
     >>> dictionary_bytes(1797, (8, 8), 3)          # all 3 x 3 patches of the digits
     6957984
     """
-    n_train = int(n_train)
-    H, W = (int(s) for s in shape)
+    n_train = check_positive_int(n_train, "n_train")
+    if len(tuple(shape)) != 2:
+        raise ValueError(f"shape must be (H, W), got {shape!r}")
+    H, W = (check_positive_int(s, "shape entries") for s in shape)
     _check_choice(machine, "machine", MACHINES)
     _check_choice(boundary, "boundary", BOUNDARIES)
     if machine == "exact":

@@ -119,3 +119,14 @@ def test_every_number_in_the_prose_is_computed_in_the_chapter():
               for p in (3, 15)}
     assert used and used <= added, sorted(used - added)
     assert "glue" not in code
+
+
+def test_patch_size_explorer_builds_its_widgets(split, monkeypatch):
+    # the explorer cell is Jupyter-only (remove-cell, skip-execution); exercise it here
+    import ipywidgets
+
+    monkeypatch.setattr(plt, "show", lambda *a, **k: None)
+    w = ch.patch_size_explorer(split["train"][:40], lib.schedules.cosine_betas(4), size=2)
+    assert w is not None
+    assert any(isinstance(c, ipywidgets.IntSlider) for c in w.widget.children)
+    plt.close("all")

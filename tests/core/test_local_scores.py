@@ -238,3 +238,12 @@ def test_out_of_reach_requests_are_refused_before_allocating(monkeypatch):
         L.denoiser(np.zeros((1, 64)), t3, 0.5, machine="els", patch_size=3)
     with pytest.raises(ValueError, match="MAX_BYTES"):
         L.sample(t3, lib.schedules.cosine_betas(5), 2, np.random.default_rng(0), machine="es")
+
+
+def test_dictionary_bytes_validates():
+    with pytest.raises(ValueError, match="n_train"):
+        L.dictionary_bytes(0, (8, 8), 3)
+    with pytest.raises(ValueError, match="shape"):
+        L.dictionary_bytes(5, (8, 8, 1), 3)
+    with pytest.raises(ValueError, match="boundary"):
+        L.dictionary_bytes(5, (8, 8), 3, boundary="reflect")
