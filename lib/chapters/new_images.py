@@ -52,10 +52,12 @@ VERDICTS = (
               "training data.",
         verdict="holds with correction",
         detail="Not with the exact score of a training set: it returns training images, and "
-               "smoothing only adds noise. New images need a score that is *not* exact: a local "
-               "one (LS, ELS) samples locally consistent mosaics of training patches, as far "
-               "from the training set as real unseen digits, but far fewer of them are "
-               "recognisable digits; the shift-equivariant score alone (ES) only moves copies.",
+               "smoothing only adds noise. New images need a score that is *not* the exact one, "
+               "and locality is what delivers them: the LS and ELS machines sample locally "
+               "consistent mosaics of training patches, as far from the training set as real "
+               "unseen digits; equivariance alone (ES) only shifts copies. Neither machine "
+               "reaches the recognisability of real digits: the claim holds as *new images "
+               "with the local statistics of $p(F)$*, not as new draws from $p(F)$.",
         section="sec-new-images-verdict",
     ),
 )

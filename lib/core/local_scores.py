@@ -317,8 +317,16 @@ def _local_denoise(u, groups, s, var):
 
 # Dictionaries of recent requests, keyed by the training set's bytes and the request: a chapter
 # that samples several machines and patch sizes from one training set builds each only once.
+# At most _CACHE_SIZE entries and MAX_BYTES in all.
 _CACHE: dict = {}
 _CACHE_SIZE = 16
+
+
+def _nbytes(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    return sum(g.patches.nbytes + g.windows.nbytes + g.sources.nbytes + 3 * g.centres.nbytes
+               for g in value)
 
 
 class _Machine:
@@ -341,8 +349,10 @@ class _Machine:
                 value = _shift_orbit(self.train3)
             else:
                 value = _dictionaries(self.train3, patch_size, self.machine, self.boundary)
-            while len(_CACHE) >= _CACHE_SIZE:
-                _CACHE.pop(next(iter(_CACHE)))
+            nbytes = _nbytes(value)
+            while _CACHE and (len(_CACHE) >= _CACHE_SIZE
+                              or sum(_nbytes(v) for v in _CACHE.values()) + nbytes > MAX_BYTES):
+                _CACHE.pop(next(iter(_CACHE)))  # oldest first
             _CACHE[key] = value
         return _CACHE[key]
 

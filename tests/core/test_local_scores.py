@@ -247,3 +247,14 @@ def test_dictionary_bytes_validates():
         L.dictionary_bytes(5, (8, 8, 1), 3)
     with pytest.raises(ValueError, match="boundary"):
         L.dictionary_bytes(5, (8, 8), 3, boundary="reflect")
+
+
+def test_dictionary_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(L, "_CACHE", {})
+    monkeypatch.setattr(L, "MAX_BYTES", 400_000)
+    t3 = small_set(0, 20, (8, 8))  # LS dictionaries of 20 - 200 kB for P = 1 ... 7
+    x = np.zeros((1, 64))
+    for p in (1, 3, 5, 7, 3, 5, 7):
+        L.denoiser(x, t3, 0.5, machine="ls", patch_size=p)
+        assert sum(L._nbytes(v) for v in L._CACHE.values()) <= 400_000
+    assert len(L._CACHE) <= L._CACHE_SIZE
