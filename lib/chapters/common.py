@@ -300,11 +300,14 @@ def image_grid(rows, *, titles=None, row_labels=None, width: float = COLUMN_WIDT
         n_rows, n_cols = len(rows), max(len(r) for r in rows)
         first = np.asarray(rows[0][0])
         aspect = first.shape[0] / first.shape[1]
-        lines = max((str(label).count("\n") + 1 for label in row_labels), default=0) if row_labels else 0
-        left = 0.05 + 0.19 * lines  # inches
         gap, title_h = 0.05, (0.25 if titles is not None else 0.0)
-        panel = (width - left - 0.02 - gap * (n_cols - 1)) / n_cols
-        height = panel * aspect
+        labels, left = None, 0.02
+        for _ in range(2):  # wrap the row labels to the panel height, then size the panels
+            panel = (width - left - 0.02 - gap * (n_cols - 1)) / n_cols
+            height = panel * aspect
+            if row_labels is not None:
+                labels = [_wrap(str(label), height) for label in row_labels]
+                left = 0.05 + 0.19 * max(label.count("\n") + 1 for label in labels)  # inches
         n_title_rows = n_rows if per_row else 1
         fig_h = n_rows * height + (n_rows - 1) * gap + title_h * n_title_rows + 0.02
         fig = plt.figure(figsize=(width, fig_h))
@@ -322,10 +325,20 @@ def image_grid(rows, *, titles=None, row_labels=None, width: float = COLUMN_WIDT
                 title = titles[r][c] if per_row else (titles[c] if titles is not None and r == 0 else None)
                 if title:
                     ax.set_title(title, fontsize=MIN_FONT_SIZE + 1, pad=2)
-                if c == 0 and row_labels is not None:
-                    ax.set_ylabel(row_labels[r])
+                if c == 0 and labels is not None:
+                    ax.set_ylabel(labels[r])
             y -= gap
     return Raster(fig, format=format)
+
+
+def _wrap(label: str, height: float) -> str:
+    """Break a row label into lines that fit along a panel ``height`` inches tall (10 pt text
+    is about 0.075 in per character); explicit line breaks are kept."""
+    import textwrap
+
+    chars = max(4, int(height / 0.075))
+    return "\n".join(textwrap.fill(line, chars) if len(line) > chars and "$" not in line else line
+                     for line in label.split("\n"))
 
 
 def trajectory_grid(rows, row_labels, steps, *, width: float = COLUMN_WIDTH) -> Raster:
