@@ -91,7 +91,7 @@ def commutation_figure(images, titles, errors, labels, *, floor: float = 1e-18):
     import matplotlib.pyplot as plt
 
     images, titles, labels = list(images), list(titles), list(labels)
-    values = np.asarray(errors, dtype=float)
+    values = np.asarray(list(errors), dtype=float)
     if not images or len(images) != len(titles) or values.size == 0 or values.size != len(labels):
         raise ValueError("images/titles and errors/labels must be non-empty pairs of one length")
     fig = plt.figure(figsize=(COLUMN_WIDTH, 2.2 + 0.3 * len(labels)), layout="constrained")

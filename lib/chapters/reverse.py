@@ -37,9 +37,11 @@ def tile_images(images, n_cols: int, *, gap: int = 1, fill: float = 1.0) -> np.n
 
 
 def digit_rows(rows, row_labels, *, titles=None, width: float = COLUMN_WIDTH):
-    """Grid of 8 × 8 digits (flattened, values in [−1, 1]): ``rows[r]`` is an array (k, 64) or
-    a list of images; ``titles`` over the first row. PNG, which keeps the pixels sharp."""
-    rows = [[np.asarray(u).reshape(int(round(np.sqrt(np.size(u)))), -1) for u in r] for r in rows]
+    """Grid of digits with values in [−1, 1]: ``rows[r]`` is an array (k, 64) of flattened
+    8 × 8 digits or a list of images (flattened squares or 2-D, e.g. :func:`tile_images`);
+    ``titles`` over the first row. PNG, which keeps the pixels sharp."""
+    rows = [[np.asarray(u) if np.ndim(u) == 2 else np.asarray(u).reshape(int(round(np.sqrt(np.size(u)))), -1)
+             for u in r] for r in rows]
     return image_grid(rows, titles=titles, row_labels=list(row_labels), width=width, format="png")
 
 

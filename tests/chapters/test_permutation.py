@@ -32,7 +32,9 @@ def test_permutation_grid(readable):
 
 
 def test_commutation_figure(readable):
-    fig = readable(chapter.commutation_figure([np.zeros((4, 6))] * 2, ["$f$", "$G(f)$"], [0.5, 0.0], ["x", "y"]))
+    errors = {"x": 0.5, "y": 0.0}  # dict views are sequences enough
+    fig = readable(chapter.commutation_figure([np.zeros((4, 6))] * 2, ["$f$", "$G(f)$"], errors.values(),
+                                              errors.keys()))
     bars = fig.axes[-1].patches
     assert len(fig.axes) == 3 and len(bars) == 2
     assert any("exact" in t.get_text() for t in fig.axes[-1].texts)  # a zero error is labelled

@@ -24,6 +24,8 @@ def test_digit_rows_are_png(readable):
     assert grid.format == "png"
     fig = readable(grid)
     assert len(fig.axes) == 6 and fig.axes[0].images[0].get_array().shape == (8, 8)
+    tiles = chapter.digit_rows([[chapter.tile_images(digits, 3)]], ["tiled"])  # 2-D images stay as they are
+    assert tiles.figure.axes[0].images[0].get_array().shape == (17, 26)
 
 
 def test_reverse_checks_figure(readable):
