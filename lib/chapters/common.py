@@ -16,6 +16,7 @@ Every figure function of a companion is decorated with :func:`styled`: it draws 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import re
@@ -188,11 +189,23 @@ STYLE = {
 MIN_FONT_SIZE = 9.0
 
 
-def figure_style():
-    """Context manager applying :data:`STYLE` (matplotlib ``rc_context``)."""
+@contextlib.contextmanager
+def figure_style(**extra):
+    """Context manager applying :data:`STYLE` (and ``extra`` rcParams), restoring those keys
+    only on exit.
+
+    Not ``matplotlib.rc_context``: that restores *every* rcParam, and when the first figure of a
+    notebook activates Jupyter's inline backend inside the context, it restores ``interactive``
+    to False, after which the inline backend shows no figure of any later cell."""
     import matplotlib
 
-    return matplotlib.rc_context(STYLE)
+    style = dict(STYLE, **extra)
+    saved = {key: matplotlib.rcParams[key] for key in style}
+    matplotlib.rcParams.update(style)
+    try:
+        yield
+    finally:
+        matplotlib.rcParams.update(saved)
 
 
 def styled(function):
@@ -553,7 +566,6 @@ def player(frames, captions, *, alt: str, width: float = 4.0, interval: int = 25
     str
         HTML to show with ``IPython.display.HTML``.
     """
-    import matplotlib
     import matplotlib.pyplot as plt
     from matplotlib import animation
 
@@ -564,8 +576,7 @@ def player(frames, captions, *, alt: str, width: float = 4.0, interval: int = 25
     if not alt or not isinstance(alt, str):
         raise ValueError("alt must be a non-empty description of the animation")
     aspect = frames.shape[1] / frames.shape[2]
-    rc = dict(STYLE, **{"animation.frame_format": "jpeg"})  # Pillow's default quality, 75
-    with matplotlib.rc_context(rc):
+    with figure_style(**{"animation.frame_format": "jpeg"}):  # Pillow's default quality, 75
         fig = plt.figure(figsize=(width, width * aspect + 0.3))
         ax = fig.add_axes((0, 0, 1, width * aspect / (width * aspect + 0.3)))
         image = show_image(ax, frames[0])

@@ -191,3 +191,34 @@ def test_companions_import_downwards_only():
                         node.__class__ is ast.Import or getattr(node, "level", 0) or "chapters" in name):
                     offenders.append(f"{path.name} imports {name}")
     assert not offenders, offenders
+
+
+def test_figures_of_every_cell_show_in_a_kernel(tmp_path):
+    """Jupyter's inline backend shows a cell's figures only in interactive mode; the style's
+    rc_context must not switch that off when the first figure activates the backend (it did:
+    only the first figure of each notebook was shown)."""
+    import os
+    from pathlib import Path
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    import lib as package
+
+    root = str(Path(package.__file__).parent.parent)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        f"import sys; sys.path.insert(0, {root!r})\nfrom lib.chapters import common\n"
+        "fig = common.time_curves([common.Curve([1, 10], [1, 2], label='a')], ylabel='y')")]
+    nb.cells += [nbformat.v4.new_code_cell(
+        "fig = common.time_curves([common.Curve([1, 10], [2, 1], label='b')], ylabel='y')")]
+    nb.cells += [nbformat.v4.new_code_cell("common.image_grid([[__import__('numpy').zeros((4, 6))]])")]
+    env = dict(os.environ, MPLBACKEND="module://matplotlib_inline.backend_inline")
+    os.environ.update(MPLBACKEND=env["MPLBACKEND"])
+    try:
+        NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    finally:
+        os.environ.pop("MPLBACKEND")
+    kinds = [[k for o in cell.outputs for k in o.get("data", {})] for cell in nb.cells]
+    assert "image/png" in kinds[0] and "image/png" in kinds[1], kinds
+    assert "image/jpeg" in kinds[2] and "image/png" not in kinds[2], kinds  # the grid once, as JPEG
