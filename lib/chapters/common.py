@@ -350,7 +350,8 @@ def _wrap(label: str, height: float) -> str:
     import textwrap
 
     chars = max(4, int(height / 0.075))
-    return "\n".join(textwrap.fill(line, chars) if len(line) > chars and "$" not in line else line
+    return "\n".join(textwrap.fill(line, chars, break_long_words=False, break_on_hyphens=False)
+                     if len(line) > chars and "$" not in line else line
                      for line in label.split("\n"))
 
 

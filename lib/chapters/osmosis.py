@@ -69,7 +69,7 @@ def processes_figure(t, amount, correlation, entropy, labels):
     axes[2].set(ylabel="relative entropy / first value", yscale="log", title="Lyapunov", ylim=(1e-16, 3))
     for ax in axes:
         ax.set(xscale="log")
-    fig.supxlabel("step $i$ (diffusion model) or time $t$ (PDEs)")
+    axes[1].set_xlabel("step $i$ (diffusion model) or time $t$ (PDEs)")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, frameon=False)
     return fig
 

@@ -222,3 +222,9 @@ def test_figures_of_every_cell_show_in_a_kernel(tmp_path):
     kinds = [[k for o in cell.outputs for k in o.get("data", {})] for cell in nb.cells]
     assert "image/png" in kinds[0] and "image/png" in kinds[1], kinds
     assert "image/jpeg" in kinds[2] and "image/png" not in kinds[2], kinds  # the grid once, as JPEG
+
+
+def test_row_labels_wrap_between_words_only():
+    assert common._wrap("(c) homogeneous diffusion", 0.6) == "(c)\nhomogeneous\ndiffusion"
+    assert common._wrap("linear", 0.6) == "linear"
+    assert common._wrap("$\\beta_j = c/j^2$ long maths", 0.3) == "$\\beta_j = c/j^2$ long maths"  # maths is never split
