@@ -100,12 +100,14 @@ class Values:
         object.__setattr__(self, "_shown", {})
         object.__setattr__(self, "_raw", {})
 
-    def add(self, name: str, value, spec: str = "") -> "Values":
+    def add(self, name: str, value, spec: str = "") -> None:
+        """Store ``value`` formatted with ``spec``. Returns None, so that a cell ending in
+        ``v.add(...)`` shows no output (a returned object would be printed into the page, and
+        in a figure cell it would become a second, empty figure)."""
         if not isinstance(name, str) or not self._NAME.match(name):
             raise ValueError(f"name must be a Python identifier (letters, digits, _), got {name!r}")
         self._shown[name] = Shown(format_number(value, spec))
         self._raw[name] = value
-        return self
 
     def raw(self, name: str):
         return self._raw[name]

@@ -228,3 +228,11 @@ def test_row_labels_wrap_between_words_only():
     assert common._wrap("(c) homogeneous diffusion", 0.6) == "(c)\nhomogeneous\ndiffusion"
     assert common._wrap("linear", 0.6) == "linear"
     assert common._wrap("$\\beta_j = c/j^2$ long maths", 0.3) == "$\\beta_j = c/j^2$ long maths"  # maths is never split
+
+
+def test_values_add_returns_nothing_to_print():
+    """A cell that ends in v.add(...) must show no output (it printed the Values object into the
+    page, and in a figure cell myst-nb made it a second figure)."""
+    v = common.Values()
+    assert v.add("x", 1.68e-9, ".1e") is None
+    assert v.x == "1.7 × 10⁻⁹" and v.raw("x") == 1.68e-9
