@@ -202,7 +202,7 @@ def scale_grid_figure(results, titles, reference: float):
     return fig
 
 
-def entropy_explorer(data, *, n_steps: int = 1000, n_grid: int = 10, n_samples: int = 100,
+def entropy_explorer(data, *, n_steps: int = 1000, n_grid: int = 8, n_samples: int = 80,
                      seed: int = 0) -> Explorer:
     """ipywidgets explorer of Proposition 1: sliders for the data scale c and a constant β.
 
