@@ -27,7 +27,7 @@ import numpy as np
 __all__ = [
     "COLUMN_WIDTH", "Curve", "Raster", "STYLE", "Shown", "Values", "Verdict", "VERDICT_KINDS",
     "Explorer", "convergence_orders", "draw_curve", "explorer", "figure_style", "format_number", "html_table",
-    "image_grid", "log_step_axes", "player", "show_image", "styled", "time_curves", "to_display",
+    "image_grid", "log_step_axes", "player", "same_length", "show_image", "styled", "time_curves", "to_display",
     "report_table", "trajectory_grid",
 ]
 
@@ -227,6 +227,20 @@ def styled(function):
         return result
 
     return draw
+
+
+def same_length(**sequences) -> list:
+    """The keyword sequences as lists, checked to be non-empty and of one length: the arguments
+    of a figure that go together (curves and their labels, say).
+
+    >>> same_length(curves=[1, 2], labels=("a", "b"))
+    [[1, 2], ['a', 'b']]
+    """
+    lists = [list(s) for s in sequences.values()]
+    lengths = [len(s) for s in lists]
+    if not lengths or min(lengths) == 0 or len(set(lengths)) != 1:
+        raise ValueError(f"{', '.join(sequences)} must be non-empty and of one length, got lengths {lengths}")
+    return lists
 
 
 class Raster:
@@ -498,9 +512,7 @@ def html_table(header, rows) -> str:
 def report_table(reports, names, alpha: float = 1e-3) -> str:
     """HTML table of :class:`lib.stats.TrajectoryReport` objects (does a sample follow the law
     of Eq. (4)?), one row per sampler."""
-    reports, names = list(reports), list(names)
-    if len(reports) != len(names):
-        raise ValueError(f"got {len(reports)} reports for {len(names)} names")
+    reports, names = same_length(reports=reports, names=names)
     header = ["sampler", "marginals (Eq. 5): p", "innovations: p", "largest lag correlation",
               "combined p", f"law of Eq. (4) at α = {alpha:g}"]
     rows = [[name, f"{rep.marginal_pvalue:.3g}", f"{rep.innovations.pvalue:.3g}",

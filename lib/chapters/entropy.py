@@ -9,7 +9,8 @@ import numpy as np
 
 from lib import entropy, steady_state
 
-from .common import COLUMN_WIDTH, Curve, Explorer, draw_curve, html_table, log_step_axes, styled
+from .common import (COLUMN_WIDTH, Curve, Explorer, draw_curve, html_table, log_step_axes, same_length,
+                     styled)
 
 __all__ = [
     "decomposition_figure",
@@ -73,9 +74,8 @@ def decomposition_figure(entropy_curves, mutual_information, conditional, eq18=N
     """
     import matplotlib.pyplot as plt
 
-    entropy_curves, mutual_information = list(entropy_curves), list(mutual_information)
-    if not entropy_curves or len(entropy_curves) != len(mutual_information):
-        raise ValueError("entropy_curves and mutual_information must be non-empty and of one length")
+    entropy_curves, mutual_information = same_length(entropy_curves=entropy_curves,
+                                                     mutual_information=mutual_information)
     fig, (ax_h, ax_i) = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 4.0), layout="constrained")
     handles = [ax_h.plot(conditional.x, conditional.y, color="k", lw=1.6,
                          label=r"$H(U_i\,|\,U_0)$ (exact, any data)")[0]]
@@ -105,9 +105,7 @@ def lyapunov_figure(kl, power):
     """
     import matplotlib.pyplot as plt
 
-    kl, power = list(kl), list(power)
-    if not kl or len(kl) != len(power):
-        raise ValueError("kl and power must be non-empty and of one length")
+    kl, power = same_length(kl=kl, power=power)
     fig, (ax_k, ax_p) = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 4.0), layout="constrained")
     handles = [draw_curve(ax_k, c, f"C{k}") for k, c in enumerate(kl)]
     for k, c in enumerate(power):
@@ -189,9 +187,7 @@ def scale_grid_figure(results, titles, reference: float):
     """
     import matplotlib.pyplot as plt
 
-    results, titles = list(results), list(titles)
-    if not results or len(results) != len(titles):
-        raise ValueError(f"got {len(results)} results for {len(titles)} titles")
+    results, titles = same_length(results=results, titles=titles)
     fig, axes = plt.subplots(2, len(results), figsize=(min(COLUMN_WIDTH, 2.2 * len(results) + 1.0), 5.2),
                              squeeze=False, sharex=True, layout="constrained")
     for col, (title, r) in enumerate(zip(titles, results)):

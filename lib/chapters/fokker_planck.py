@@ -7,7 +7,7 @@ import numpy as np
 
 from lib import fokker_planck, forward, schedules
 
-from .common import COLUMN_WIDTH, Explorer, convergence_orders, html_table, styled
+from .common import COLUMN_WIDTH, Explorer, convergence_orders, html_table, same_length, styled
 
 __all__ = [
     "BIMODAL_START",
@@ -74,10 +74,9 @@ def density_grid(x, edges, histograms, osmosis, exact, titles):
     """
     import matplotlib.pyplot as plt
 
-    titles = list(titles)
+    histograms, osmosis, exact, titles = same_length(histograms=histograms, osmosis=osmosis, exact=exact,
+                                                     titles=titles)
     k = len(titles)
-    if not k or not len(histograms) == len(osmosis) == len(exact) == k:
-        raise ValueError("histograms, osmosis, exact and titles must be non-empty and of one length")
     cols = min(k, 3)
     rows = -(-k // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(COLUMN_WIDTH, 2.6 * rows), squeeze=False,

@@ -10,7 +10,7 @@ from scipy import stats as _st
 
 from lib import forward, schedules
 
-from .common import (COLUMN_WIDTH, Explorer, player, report_table, show_image, styled,
+from .common import (COLUMN_WIDTH, Explorer, player, report_table, same_length, show_image, styled,
                      trajectory_grid)
 
 __all__ = [
@@ -37,9 +37,7 @@ def schedules_figure(betas, labels):
     """
     import matplotlib.pyplot as plt
 
-    betas, labels = list(betas), list(labels)
-    if not betas or len(betas) != len(labels):
-        raise ValueError(f"got {len(betas)} schedules for {len(labels)} labels")
+    betas, labels = same_length(betas=betas, labels=labels)
     fig, (ax_b, ax_a) = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.0), layout="constrained")
     for b, label in zip(betas, labels):
         ab = schedules.alpha_bar(b)
@@ -65,9 +63,7 @@ def law_check_figure(samples, labels, *, bins: int = 80):
     """
     import matplotlib.pyplot as plt
 
-    samples, labels = list(samples), list(labels)
-    if not samples or len(samples) != len(labels):
-        raise ValueError(f"got {len(samples)} samples for {len(labels)} labels")
+    samples, labels = same_length(samples=samples, labels=labels)
     fig, (ax_h, ax_q) = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.2), layout="constrained")
     grid = np.linspace(-4.5, 4.5, 300)
     ax_h.plot(grid, _st.norm.pdf(grid), "k", lw=1, label=r"$\mathcal{N}(0, 1)$")

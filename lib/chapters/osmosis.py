@@ -10,7 +10,7 @@ import numpy as np
 from lib import osmosis
 
 from .common import (COLUMN_WIDTH, Explorer, convergence_orders, html_table, image_grid, player,
-                     show_image, styled, time_curves)
+                     same_length, show_image, styled, time_curves)
 
 __all__ = [
     "convergence_orders",
@@ -51,9 +51,8 @@ def processes_figure(t, amount, correlation, entropy, labels):
     """
     import matplotlib.pyplot as plt
 
-    labels = list(labels)
-    if not labels or not len(t) == len(amount) == len(correlation) == len(entropy) == len(labels):
-        raise ValueError("t, amount, correlation, entropy and labels must be non-empty and of one length")
+    t, amount, correlation, entropy, labels = same_length(t=t, amount=amount, correlation=correlation,
+                                                          entropy=entropy, labels=labels)
     fig, axes = plt.subplots(1, 3, figsize=(COLUMN_WIDTH, 3.6), layout="constrained")
     for k, label in enumerate(labels):
         style = dict(color=f"C{k}", label=label, lw=1.3)
@@ -91,10 +90,10 @@ def edge_profiles_figure(x, panels, titles, ylabels, *, references=None, xlabel:
     """
     import matplotlib.pyplot as plt
 
-    panels, titles, ylabels = [list(p) for p in panels], list(titles), list(ylabels)
-    references = [None] * len(panels) if references is None else list(references)
-    if not panels or not len(panels) == len(titles) == len(ylabels) == len(references):
-        raise ValueError("panels, titles, ylabels and references must be non-empty and of one length")
+    panels = [list(p) for p in panels]
+    references = [None] * len(panels) if references is None else references
+    panels, titles, ylabels, references = same_length(panels=panels, titles=titles, ylabels=ylabels,
+                                                      references=references)
     fig, axes = plt.subplots(1, len(panels), figsize=(COLUMN_WIDTH, 3.4), squeeze=False, layout="constrained")
     for ax, curves, title, ylabel, ref in zip(axes[0], panels, titles, ylabels, references):
         for k, c in enumerate(curves):

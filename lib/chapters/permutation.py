@@ -10,7 +10,7 @@ import numpy as np
 from lib import permutation, schedules
 
 from .common import (COLUMN_WIDTH, Explorer, html_table, image_grid, player, report_table,
-                     show_image, styled, trajectory_grid)
+                     same_length, show_image, styled, trajectory_grid)
 
 __all__ = [
     "commutation_figure",
@@ -90,10 +90,9 @@ def commutation_figure(images, titles, errors, labels, *, floor: float = 1e-18):
     """
     import matplotlib.pyplot as plt
 
-    images, titles, labels = list(images), list(titles), list(labels)
-    values = np.asarray(list(errors), dtype=float)
-    if not images or len(images) != len(titles) or values.size == 0 or values.size != len(labels):
-        raise ValueError("images/titles and errors/labels must be non-empty pairs of one length")
+    images, titles = same_length(images=images, titles=titles)
+    errors, labels = same_length(errors=errors, labels=labels)
+    values = np.asarray(errors, dtype=float)
     fig = plt.figure(figsize=(COLUMN_WIDTH, 2.2 + 0.3 * len(labels)), layout="constrained")
     top, bottom = fig.subfigures(2, 1, height_ratios=[1.6, 0.4 + 0.3 * len(labels)])
     for ax, image, title in zip(top.subplots(1, len(images), squeeze=False)[0], images, titles):
@@ -128,9 +127,7 @@ def permutation_explorer(u0, perms, names, *, beta: float = 0.02, max_step: int 
     import matplotlib.pyplot as plt
 
     u0 = np.asarray(u0, dtype=np.float32)
-    perms, names = list(perms), list(names)
-    if not perms or len(perms) != len(names):
-        raise ValueError(f"got {len(perms)} permutations for {len(names)} names")
+    perms, names = same_length(perms=perms, names=names)
     steps = np.arange(0, max_step + 1, stride)
     betas = schedules.constant_betas(beta, max_step)
 

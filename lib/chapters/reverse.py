@@ -9,7 +9,7 @@ import numpy as np
 
 from lib import reverse
 
-from .common import COLUMN_WIDTH, Explorer, html_table, image_grid, player, show_image, styled
+from .common import COLUMN_WIDTH, Explorer, html_table, image_grid, player, same_length, show_image, styled
 
 __all__ = [
     "digit_rows",
@@ -60,9 +60,7 @@ def reverse_checks_figure(steps, kl_generated, kl_exact, nn, nn_labels, nn_train
     """
     import matplotlib.pyplot as plt
 
-    nn, nn_labels = list(nn), list(nn_labels)
-    if len(nn) != len(nn_labels):
-        raise ValueError(f"got {len(nn)} distance sets for {len(nn_labels)} labels")
+    nn, nn_labels = same_length(nn=nn, nn_labels=nn_labels)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 3.4), layout="constrained")
     ax1.plot(steps, kl_exact, "o-", label="exact marginal $p(u_i)$")
     ax1.plot(steps, kl_generated, "x--", label="reverse sampler")

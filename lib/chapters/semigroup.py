@@ -7,7 +7,7 @@ import numpy as np
 
 from lib import forward, semigroup
 
-from .common import COLUMN_WIDTH, Explorer, html_table, show_image, styled
+from .common import COLUMN_WIDTH, Explorer, html_table, same_length, show_image, styled
 
 __all__ = [
     "composition_errors_figure",
@@ -39,9 +39,7 @@ def composition_errors_figure(closed, iterated, labels, *, floor: float = 1e-19)
     """
     import matplotlib.pyplot as plt
 
-    closed, iterated, labels = list(closed), list(iterated), list(labels)
-    if not (len(closed) == len(iterated) == len(labels) > 0):
-        raise ValueError("closed, iterated and labels must have one (and the same) length")
+    closed, iterated, labels = same_length(closed=closed, iterated=iterated, labels=labels)
     fig, axes = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 4.0), sharey=True, layout="constrained")
     for ax, method, runs in zip(axes, ("closed", "iterated"), (closed, iterated)):
         for k, (label, run) in enumerate(zip(labels, runs)):
@@ -68,9 +66,8 @@ def two_path_figure(rows, row_labels, *, bins: int = 40):
     """
     import matplotlib.pyplot as plt
 
-    rows, row_labels = [dict(r) for r in rows], list(row_labels)
-    if not rows or len(rows) != len(row_labels):
-        raise ValueError(f"got {len(rows)} rows for {len(row_labels)} labels")
+    rows, row_labels = same_length(rows=rows, row_labels=row_labels)
+    rows = [dict(r) for r in rows]
     n_cols = max(len(r) for r in rows)
     fig, axes = plt.subplots(len(rows), n_cols, figsize=(COLUMN_WIDTH, 1.7 * len(rows) + 0.8),
                              squeeze=False, layout="constrained")
@@ -108,9 +105,7 @@ def gaussian_semigroup_figure(image, two_stage, one_stage, sigmas, pair_labels, 
     """
     import matplotlib.pyplot as plt
 
-    series, series_labels = list(series), list(series_labels)
-    if len(series) != len(series_labels):
-        raise ValueError(f"got {len(series)} series for {len(series_labels)} labels")
+    series, series_labels = same_length(series=series, series_labels=series_labels)
     s1, s2 = sigmas
     fig = plt.figure(figsize=(COLUMN_WIDTH, 5.6), layout="constrained")
     grid = fig.add_gridspec(2, 3, height_ratios=[1, 1.3])
@@ -151,9 +146,7 @@ def rejection_table(rates, row_labels) -> str:
     interval of the rate, and the median p-value (p-values below the smallest double print
     as 0).
     """
-    rates, row_labels = list(rates), list(row_labels)
-    if not rates or len(rates) != len(row_labels):
-        raise ValueError(f"got {len(rates)} rates for {len(row_labels)} labels")
+    rates, row_labels = same_length(rates=rates, row_labels=row_labels)
     rows = []
     for label, rate in zip(row_labels, rates):
         low, high = rate.interval()
@@ -177,9 +170,8 @@ def semigroup_explorer(data, betas, names, directions, *, n: int = 2000, seed: i
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    betas, names = [np.asarray(b) for b in betas], list(names)
-    if not betas or len(betas) != len(names):
-        raise ValueError(f"got {len(betas)} schedules for {len(names)} names")
+    betas, names = same_length(betas=betas, names=names)
+    betas = [np.asarray(b) for b in betas]
     n_steps = min(b.size for b in betas)
 
     def draw(schedule: int, i: int, ell: int):

@@ -8,7 +8,7 @@ from scipy import stats as _st
 
 from lib import schedules, steady_state
 
-from .common import COLUMN_WIDTH, Curve, Explorer, styled, trajectory_grid
+from .common import COLUMN_WIDTH, Curve, Explorer, same_length, styled, trajectory_grid
 
 __all__ = [
     "detectability_figure",
@@ -21,12 +21,6 @@ __all__ = [
 ]
 
 _KL = r"KL$(p(u_i)\,\|\,\mathcal{N}(0, I))$ [nats]"
-
-
-def _same_length(name: str, *sequences) -> None:
-    lengths = {len(s) for s in sequences}
-    if len(lengths) != 1 or 0 in lengths:
-        raise ValueError(f"{name} must be non-empty sequences of one length, got lengths {sorted(lengths)}")
 
 
 @styled
@@ -50,7 +44,7 @@ def rates_figure(steps, mean, cov, kl, kl_lead, labels, *, mc: Curve | None = No
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    _same_length("mean, cov, kl, kl_lead and labels", mean, cov, kl, kl_lead, labels)
+    mean, cov, kl, kl_lead, labels = same_length(mean=mean, cov=cov, kl=kl, kl_lead=kl_lead, labels=labels)
     fig = plt.figure(figsize=(COLUMN_WIDTH, 6.6), layout="constrained")
     grid = fig.add_gridspec(2, 2)
     ax_m, ax_c, ax_k = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])
@@ -94,7 +88,7 @@ def kl_ratio_figure(alpha_bar, ratios, predictions, labels, *, mc: Curve | None 
     """
     import matplotlib.pyplot as plt
 
-    _same_length("ratios, predictions and labels", ratios, predictions, labels)
+    ratios, predictions, labels = same_length(ratios=ratios, predictions=predictions, labels=labels)
     fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 3.6), layout="constrained")
     for ratio, predicted, label in zip(ratios, predictions, labels):
         (line,) = ax.plot(alpha_bar, ratio, label=f"{label}: exact")
@@ -152,7 +146,7 @@ def detectability_figure(steps, shift, ks_steps, ks, labels, sims, z_crit: float
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    _same_length("shift, ks, labels and sims", shift, ks, labels, sims)
+    shift, ks, labels, sims = same_length(shift=shift, ks=ks, labels=labels, sims=sims)
     fig, (ax_z, ax_k) = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 4.2), layout="constrained")
     handles = []
     for k, label in enumerate(labels):
@@ -230,8 +224,7 @@ def pixel_law_grid(snapshots, f, alpha_bars, labels):
     """
     import matplotlib.pyplot as plt
 
-    labels = list(labels)
-    _same_length("snapshots, alpha_bars and labels", snapshots, alpha_bars, labels)
+    snapshots, alpha_bars, labels = same_length(snapshots=snapshots, alpha_bars=alpha_bars, labels=labels)
     rows = len(labels)
     height = 2.3 * rows + 0.6
     fig, axes = plt.subplots(rows, 3, figsize=(COLUMN_WIDTH, height), squeeze=False)
@@ -261,10 +254,8 @@ def steady_state_explorer(f, betas, names, *, seed: int = 0) -> Explorer:
 
     f = np.asarray(f, dtype=np.float64)
     xi = np.random.default_rng(seed).standard_normal(f.shape)
-    names = list(names)
+    betas, names = same_length(betas=betas, names=names)
     alpha_bars = [schedules.alpha_bar(b) for b in betas]
-    if not names or len(names) != len(alpha_bars):
-        raise ValueError(f"got {len(alpha_bars)} schedules for {len(names)} names")
     n_steps = min(ab.size - 1 for ab in alpha_bars)
 
     def draw(schedule: int, i: int):

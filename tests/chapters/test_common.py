@@ -236,3 +236,11 @@ def test_values_add_returns_nothing_to_print():
     v = common.Values()
     assert v.add("x", 1.68e-9, ".1e") is None
     assert v.x == "1.7 × 10⁻⁹" and v.raw("x") == 1.68e-9
+
+
+def test_same_length_checks_arguments_that_go_together():
+    assert common.same_length(a=(1, 2), b={"x": 1, "y": 2}.keys()) == [[1, 2], ["x", "y"]]
+    with pytest.raises(ValueError, match=r"a, b must be non-empty and of one length, got lengths \[2, 1\]"):
+        common.same_length(a=[1, 2], b=[1])
+    with pytest.raises(ValueError, match="non-empty"):
+        common.same_length(a=[], b=[])

@@ -38,7 +38,7 @@ def test_commutation_figure(readable):
     bars = fig.axes[-1].patches
     assert len(fig.axes) == 3 and len(bars) == 2
     assert any("exact" in t.get_text() for t in fig.axes[-1].texts)  # a zero error is labelled
-    with pytest.raises(ValueError, match="pairs"):
+    with pytest.raises(ValueError, match="errors, labels must be non-empty and of one length"):
         chapter.commutation_figure([np.zeros((4, 6))], ["f"], [0.5], [])
 
 
