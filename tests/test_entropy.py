@@ -622,55 +622,6 @@ def test_entropy_vs_scale_closed_forms_and_mc_agree_with_their_sources():
         en.entropy_vs_scale(data, 1.0, betas, [0, 5], 10, np.random.default_rng(0))
 
 
-# ---------------------------------------------------------------------------------------------
-# Figures and the explorer
-# ---------------------------------------------------------------------------------------------
-
-
-def test_entropy_figures_show_the_data():
-    from lib import plotting
-
-    i = np.arange(1, 11)
-    h = np.linspace(0.0, 5.0, 10)
-    curves = {"exact": dict(i=i, value=h), "mc": dict(i=i, value=h + 1, se=np.full(10, 0.1))}
-    fig = plotting.plot_entropy_curves(curves, 2.0)
-    ax, ax_z = fig.axes
-    np.testing.assert_array_equal(ax.lines[0].get_ydata(), h)
-    np.testing.assert_allclose(ax_z.lines[0].get_ydata(), h - 2.0)  # the zoom is H − H(N(0, I))
-    assert ax.get_xscale() == "log"
-    with pytest.raises(ValueError, match="curves"):
-        plotting.plot_entropy_curves({}, 0.0)
-    panel = dict(i=i, entropy=h, entropy_se=h / 10, mi=h[::-1], mi_se=h / 10)
-    fig = plotting.plot_entropy_decomposition({"d": panel}, dict(i=i, value=h), dict(i=i, value=2 * h))
-    np.testing.assert_array_equal(fig.axes[0].lines[0].get_ydata(), h)
-    fig = plotting.plot_lyapunov_checks({"a": dict(i=i, value=h + 1)}, {"a": dict(i=i, value=h + 1)})
-    assert all(a.get_yscale() == "log" for a in fig.axes)
-    fig = plotting.plot_entropy_turn({5: (1.0, 0.1), 9: (-1.0, 0.1)}, (6, 8), scale=0.5)
-    assert fig.axes[0].patches  # the shaded bracket
-    r = dict(i=i, gauss_h=h, gauss_kl=h + 1, mc_i=i[::3], h=h[::3], h_se=h[::3] / 10,
-             kl=h[::3] + 1, kl_se=h[::3] / 10)
-    fig = plotting.plot_entropy_scale_grid({"c = 1": r, "c = 2": r}, 1.0)
-    assert len(fig.axes) == 4
-    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), h - 1.0)
-
-
-def test_entropy_explorer_follows_the_sliders():
-    from lib import plotting
-
-    data = lib.data.digits()[::60]
-    explorer = plotting.entropy_explorer(data, n_steps=100, mc_steps=4, n_samples=50)
-    c, beta = explorer.children[:2]
-    first = explorer.result
-    np.testing.assert_allclose(first["gauss_h"], en.gaussian_marginal_entropy(
-        np.cov(data, rowvar=False, bias=True), sch.alpha_bar(sch.constant_betas(0.02, 100))[1:]))
-    c.value = 4.0
-    assert not np.allclose(explorer.result["gauss_h"], first["gauss_h"])
-    beta.value = 0.1
-    np.testing.assert_allclose(explorer.result["gauss_h"], en.gaussian_marginal_entropy(
-        16 * np.cov(data, rowvar=False, bias=True),
-        sch.alpha_bar(sch.constant_betas(beta.value, 100))[1:]))
-
-
 def test_epi_slack_is_zero_for_gaussians_and_catches_a_wrong_entropy():
     ab = sch.alpha_bar(sch.constant_betas(0.05, 100))[[1, 10, 50, 100]]
     h = en.isotropic_marginal_entropy(3.0, 8, ab)  # Gaussian: the EPI holds with equality

@@ -703,29 +703,3 @@ def test_small_helpers():
     stack = np.array([[1.0, 2.0], [1.5, 1.5], [1.0, 2.0 + 3e-3]])
     assert osm.mass_error(stack, np.array([1.0, 2.0])) == pytest.approx(1e-3)
     assert osm.mass_error(stack[2], np.array([1.0, 2.0])) == pytest.approx(1e-3)
-
-
-def test_plotting_helpers_smoke():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from lib import plotting
-
-    img = np.zeros((4, 6))
-    fig = plotting.plot_image_rows({"a\nb": ([img, img], ["x", "y"]), "c": ([img], ["z"])})
-    assert len(fig.axes) == 3
-    with pytest.raises(ValueError, match="titles"):
-        plotting.plot_image_rows({"a": ([img], ["x", "y"])})
-    t = np.array([1.0, 10.0, 100.0])
-    plotting.plot_osmosis_curves({"p": dict(t=t, amount=t * 0, correlation=t * 0, entropy=1 / t)})
-    plotting.plot_time_curves({"p": (t, 1 / t), "q": (t, t, dict(ls="--"))}, ylabel="y")
-    plotting.plot_edge_profiles(np.arange(3), {"p": ("y", {"a": np.ones(3), "b (mean)": np.zeros(3)})})
-    plotting.plot_orders({"o": ("h", [0.1, 0.05], [1e-2, 2.5e-3], 2)})
-    assert "<table>" in plotting.osmosis_table(["a", "b"], [[1, 2]])
-    plt.close("all")
-    f = 100 + np.random.default_rng(17).random((6, 8))
-    explorer = plotting.osmosis_explorer(f, times=(0, 10), h=3.0)
-    assert explorer.result.shape == f.shape
-    plt.close("all")
