@@ -39,9 +39,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ._validation import as_float_array, check_beta, check_betas, check_rng, check_steps
-from .forward import _as_state
-from .stats import innovations
+import copy
+
+from .core._validation import (as_float_array, as_state, check_betas, check_choice, check_rng,
+                               check_steps)
+from .core.forward import forward_step, iterate_forward
+from .core.stats import innovations
 
 __all__ = [
     "GridPermutation",
@@ -340,75 +343,20 @@ def compose(p, q) -> GridPermutation:
 def forward_step_with_noise(u, beta: float, noise) -> np.ndarray:
     """One step of Eq. (4) with a given noise realisation: √(1 − β)·u + √β·g.
 
-    The operations are those of :func:`lib.forward.forward_step` in the same order and precision
-    (float32 input stays float32, everything else is float64), so with the noise that
-    ``forward_step`` would draw, the result is identical bit for bit.
-
-    Parameters
-    ----------
-    u : array_like
-        u_{i−1}, any shape.
-    beta : float
-        β_i in (0, 1).
-    noise : array_like, same shape as ``u``
-        The realisation g_i; converted to the working precision of ``u``.
+    :func:`lib.core.forward.forward_step` with ``noise=``: with the noise that ``forward_step``
+    would draw, the result is identical bit for bit.
     """
-    u = _as_state(u, "u")
-    beta = check_beta(beta)
-    g = np.array(as_float_array(noise, "noise"), dtype=u.dtype, copy=True)
-    if g.shape != u.shape:
-        raise ValueError(f"noise must have the shape of u {u.shape}, got {g.shape}")
-    u *= u.dtype.type(np.sqrt(1.0 - beta))
-    g *= u.dtype.type(np.sqrt(beta))
-    u += g
-    return u
+    return forward_step(u, beta, noise=noise)
 
 
 def iterate_with_noise(u0, betas, noise, steps=None) -> np.ndarray:
     """Iterate Eq. (4) with given noise realisations g_1, g_2, … and keep snapshots.
 
-    With ``noise`` drawn as :func:`lib.forward.iterate_forward` draws it (one
-    ``rng.standard_normal`` array of ``u0.shape`` per step, in the working precision), the
-    result equals ``iterate_forward`` bit for bit.
-
-    Parameters
-    ----------
-    u0 : array_like
-        u_0 = f.
-    betas : array_like, shape (T,)
-        Schedule, ``betas[i - 1] = β_i``.
-    noise : array_like of shape (T', ) + u0.shape with T' ≥ max(steps), or callable
-        ``noise[i - 1]`` (or ``noise(i)``) is g_i, the realisation used in step i.
-    steps : sequence of int or None
-        Strictly increasing steps in [0, T] to return; ``None`` returns 0, …, T.
-
-    Returns
-    -------
-    snapshots : ndarray, shape (len(steps),) + u0.shape
+    :func:`lib.core.forward.iterate_forward` with ``noise=`` (an array of shape
+    (T', ) + u0.shape or a callable ``i -> g_i``); with the noise ``iterate_forward`` would
+    draw, the result is identical bit for bit.
     """
-    u = _as_state(u0, "u0")
-    betas = check_betas(betas)
-    steps = np.arange(betas.size + 1) if steps is None else check_steps(steps, betas.size)
-    last = int(steps[-1])
-    if callable(noise):
-        draw = noise
-    else:
-        stack = np.asarray(noise)
-        if stack.ndim != u.ndim + 1 or stack.shape[1:] != u.shape or stack.shape[0] < last:
-            raise ValueError(
-                f"noise must have shape (T', ) + {u.shape} with T' ≥ {last} "
-                f"(one realisation per step), got {stack.shape}"
-            )
-        draw = lambda i: stack[i - 1]  # noqa: E731
-    out = np.empty((steps.size,) + u.shape, dtype=u.dtype)
-    keep = dict(zip(steps.tolist(), range(steps.size)))
-    if 0 in keep:
-        out[keep[0]] = u
-    for i in range(1, last + 1):
-        u = forward_step_with_noise(u, float(betas[i - 1]), draw(i))
-        if i in keep:
-            out[keep[i]] = u
-    return out
+    return iterate_forward(u0, betas, steps, noise=noise)
 
 
 def coupled_trajectories(
@@ -418,7 +366,9 @@ def coupled_trajectories(
 
     v is the trajectory of Eq. (4) from v_0 = P(f) with fresh noise g_i ~ N(0, I) (drawn from
     ``rng`` in the working precision); u is the trajectory from u_0 = f with the noise
-    g̃_i = P⁻¹(g_i). Proposition 3 says ``v[k] == P(u[k])`` for every snapshot.
+    g̃_i = P⁻¹(g_i). Proposition 3 says ``v[k] == P(u[k])`` for every snapshot. Both runs use
+    :func:`lib.core.forward.iterate_forward` with caller-supplied noise; u reads the same
+    realisations from a copy of ``rng``.
 
     Parameters
     ----------
@@ -441,29 +391,23 @@ def coupled_trajectories(
         Snapshots v_i of the trajectory from P(f).
     """
     p = as_permutation(perm)
-    u = _as_state(f, "f")
+    u = as_state(f, "f")
     v = apply(p, u)
     betas = check_betas(betas)
     steps = check_steps(steps, betas.size)
     check_rng(rng)
-    if coupling not in ("inverse", "same"):
-        raise ValueError(f"coupling must be 'inverse' or 'same', got {coupling!r}")
+    check_choice(coupling, "coupling", ("inverse", "same"))
     if coupling == "same" and p.in_shape != p.out_shape:
         raise ValueError(f"coupling 'same' needs in_shape == out_shape, got {p.in_shape} and {p.out_shape}")
     p_inv = inverse(p)
-    to_u = (lambda g: apply(p_inv, g)) if coupling == "inverse" else (lambda g: g)
-    out_u = np.empty((steps.size,) + u.shape, dtype=u.dtype)
-    out_v = np.empty((steps.size,) + v.shape, dtype=v.dtype)
-    keep = dict(zip(steps.tolist(), range(steps.size)))
-    if 0 in keep:
-        out_u[keep[0]], out_v[keep[0]] = u, v
-    for i in range(1, int(steps[-1]) + 1):
-        g = rng.standard_normal(v.shape, dtype=v.dtype)
-        beta = float(betas[i - 1])
-        v = forward_step_with_noise(v, beta, g)
-        u = forward_step_with_noise(u, beta, to_u(g))
-        if i in keep:
-            out_u[keep[i]], out_v[keep[i]] = u, v
+    twin = copy.deepcopy(rng)  # replays the draws of rng for the trajectory from f
+
+    def noise_u(i):
+        g = twin.standard_normal(v.shape, dtype=v.dtype)
+        return apply(p_inv, g) if coupling == "inverse" else g
+
+    out_v = iterate_forward(v, betas, steps, rng)
+    out_u = iterate_forward(u, betas, steps, noise=noise_u)
     return out_u, out_v
 
 
@@ -694,7 +638,7 @@ def unpermuted_innovations(f, perm, betas, noise) -> np.ndarray:
     z : ndarray of float64, shape (T,) + f.shape
     """
     p = as_permutation(perm)
-    f = _as_state(f, "f")
+    f = as_state(f, "f")
     betas = check_betas(betas)
     v = iterate_with_noise(apply(p, f), betas, noise)
     w = apply_inverse(p, v, batch_dims=1)

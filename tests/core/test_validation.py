@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lib import _validation as v
+from lib.core import _validation as v
 
 
 @pytest.mark.parametrize("bad", [0, -3, True, 2.0, "3"])
