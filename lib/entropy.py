@@ -42,13 +42,13 @@ from .core._validation import (as_float_array, check_alpha_bar, check_beta, chec
                                check_pixel_counts, check_positive_array, check_real, check_rng,
                                check_training_set)
 from .core.gaussian import (LOG_2PIE, conditional_entropy,  # noqa: F401
-                            conditional_entropy_increments, eq10_lower_bound, gaussian_entropy,
-                            gaussian_marginal_entropy, gaussian_marginal_entropy_rate,
-                            isotropic_gaussian_entropy, kl_gaussian_marginal,
+                            eq10_lower_bound, gaussian_entropy, gaussian_marginal_entropy,
+                            gaussian_marginal_entropy_rate, kl_gaussian_marginal,
                             standard_normal_entropy)
 from .core.mixture import (MixtureEntropy, kl_to_standard_normal_mc,  # noqa: F401
                            mixture_entropy_mc, mixture_entropy_rate_mc, mixture_posterior_mean)
 from .core.schedules import log_alpha_bar
+from .core._validation import check_betas
 
 __all__ = [
     "EntropyTurn",
@@ -442,3 +442,37 @@ def entropy_turn(centers, betas, lo: int, hi: int, n_samples: int, rng: np.rando
         mid = (a + b) // 2
         a, b = (a, mid) if negative(mid) else (mid, b)
     return EntropyTurn(last_inc, b, dict(sorted(probes.items())), float(z))
+
+
+def isotropic_gaussian_entropy(variance, n: int):
+    """H(N(m, s I_n)) = (n/2) ln(2πe s); vectorised over the variance s > 0.
+
+    Scaling a random vector by a multiplies s by a², which adds n ln|a| — not ln|a| — to the
+    entropy (the point where the paper's Eq. 12 goes wrong).
+    """
+    s = check_positive_array(variance, "variance")
+    out = 0.5 * check_int(n, "n", 1) * (LOG_2PIE + np.log(s))
+    return float(out) if out.ndim == 0 else out
+
+
+def conditional_entropy_increments(betas, n: int) -> np.ndarray:
+    """H(U_i | U_0) − H(U_{i−1} | U_0) for i = 1, …, T, computed without cancellation.
+
+    Since 1 − ᾱ_i = (1 − ᾱ_{i−1}) + β_i ᾱ_{i−1},
+
+        H(U_i | U_0) − H(U_{i−1} | U_0) = (n/2) ln(1 + β_i ᾱ_{i−1} / (1 − ᾱ_{i−1})) > 0
+
+    for every β_i ∈ (0, 1) (Proposition 2); the first increment (from −∞) is +∞. Differencing
+    :func:`conditional_entropy` instead loses everything once the increment falls below the
+    rounding of H itself.
+    """
+    n = check_int(n, "n", 1)
+    betas = check_betas(betas)
+    log_ab = log_alpha_bar(betas)
+    prev_ab = np.exp(log_ab[1:-1])
+    prev_one_minus = -np.expm1(log_ab[1:-1])  # 1 − ᾱ_{i−1} > 0 for i ≥ 2
+    out = np.empty_like(betas)
+    out[0] = np.inf  # from H(U_0 | U_0) = −∞
+    out[1:] = 0.5 * n * np.log1p(betas[1:] * prev_ab / prev_one_minus)
+    return out
+

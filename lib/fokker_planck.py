@@ -1,15 +1,10 @@
-"""Fokker–Planck chapter: the Feller / Fokker-Planck view of the forward process (paper, Eqs. 23-25).
+"""Fokker–Planck chapter (paper, Eqs. 23–25): Feller moments of one step, the forward and
+backward equations checked on exact solutions, and the chapter's comparisons.
 
-Conventions. A schedule is ``betas`` with ``betas[i - 1] = β_i`` (as in :mod:`lib.schedules`).
-The continuous-time limit of the chain is the variance-preserving SDE
-
-    dX = −½ r(t) X dt + √r(t) dW,
-
-whose Feller moments (Eq. 23) are m₁ = −½ r x and m₂ = r. The chain agrees with it *exactly*
-at integer times when r = β_eff = −ln(1 − β) on (i − 1, i]; then the osmosis time
-t_osm = ½ ∫ r dt equals −½ ln ᾱ_i (:func:`osmosis_time`), and the density obeys the 1-D osmosis
-equation ∂p/∂t_osm = p'' − (d p)' with the canonical drift d = −x of the standard normal
-density (:func:`fokker_planck_operator`).
+The finite-volume solver, the time parametrisation and the exact 1-D mixture laws live in
+:mod:`lib.core.fokker_planck` (re-exported here until the chapter imports the core directly).
+Conventions as there: ``betas[i - 1] = β_i``; the SDE is dX = −½ r(t) X dt + √r(t) dW with
+Feller moments m₁ = −½ r x, m₂ = r, exact at integer times for r = β_eff = −ln(1 − β).
 """
 
 from __future__ import annotations

@@ -33,17 +33,15 @@ import numpy as np
 from scipy import special as _sp
 from scipy import stats as _st
 
-from .core._validation import (as_float_array, check_alpha_bar, check_covariance,
+from .core._validation import (as_float_array, check_alpha_bar, check_covariance, check_mean_cov,
                                check_pixel_counts, check_positive_int, check_probability,
                                check_real)
 from .core.forward import sample_trajectory
 from .core.gaussian import (LOG_2PIE, eq10_lower_bound, gaussian_marginal_moments,  # noqa: F401
-                            kl_convexity_bound, kl_gaussian, kl_gaussian_marginal,
-                            kl_leading_order)
+                            kl_convexity_bound, kl_gaussian, kl_gaussian_marginal)
 from .core.mixture import (DEFAULT_CHUNK, MonteCarloEstimate,  # noqa: F401
                            kl_to_standard_normal_mc, mixture_logpdf, sample_mixture)
 from .core.schedules import alpha_bar as _alpha_bar
-from .core.stats import two_sided_power  # noqa: F401
 
 __all__ = [
     "DetectabilityReport",
@@ -385,3 +383,46 @@ def simulate_detection(f, betas, steps, rng: np.random.Generator) -> dict:
         "ks": np.array([root_n * ks_normal(u)[0] for u in path]),
         "ks_population": root_n * pooled_ks_distance(f, ab),
     }
+
+
+def kl_leading_order(mean, cov, alpha_bar, order: int = 1) -> np.ndarray:
+    """Small-ᾱ expansion of :func:`kl_gaussian_marginal`.
+
+    Expanding x − ln(1 + x) = x²/2 − x³/3 + … with x_k = ᾱ(λ_k − 1):
+
+        KL = ½ ᾱ ‖m‖² + ¼ ᾱ² ‖Σ − I‖_F² + O(ᾱ³).
+
+    The first-order term of the covariance, ½ ᾱ (tr Σ − n), cancels between tr S and ln det S:
+    the mean enters at order ᾱ = (√ᾱ)², the covariance only at order ᾱ².
+
+    Parameters
+    ----------
+    order : {1, 2}
+        1 returns ½ ᾱ ‖m‖², 2 adds ¼ ᾱ² ‖Σ − I‖_F².
+    """
+    if order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2, got {order!r}")
+    mean, _, lam = check_mean_cov(mean, cov)
+    m2 = float(mean @ mean)
+    a = check_alpha_bar(alpha_bar)
+    out = 0.5 * a * m2
+    if order == 2:
+        out = out + 0.25 * a**2 * np.sum((lam - 1.0) ** 2)
+    return out
+
+
+def two_sided_power(shift, level: float = 0.01, sd=1.0) -> np.ndarray:
+    """Power of the two-sided z-test at ``level`` when the statistic is N(shift, sd²).
+
+    The test rejects when |Z| > z_{1−level/2}; the power is
+    Φ((shift − z)/sd) + Φ((−shift − z)/sd). It equals ``level`` at shift 0 (with sd = 1) and
+    ≈ ½ at shift = z_{1−level/2}.
+    """
+    level = check_probability(level, "level")
+    shift = np.asarray(shift, dtype=np.float64)
+    sd = np.asarray(sd, dtype=np.float64)
+    if not np.all(sd > 0):
+        raise ValueError("sd must be positive")
+    z = _st.norm.isf(level / 2.0)
+    return _st.norm.cdf((shift - z) / sd) + _st.norm.cdf((-shift - z) / sd)
+

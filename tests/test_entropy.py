@@ -440,3 +440,40 @@ def test_entropy_explorer_follows_the_sliders():
     np.testing.assert_allclose(explorer.result["gauss_h"], en.gaussian_marginal_entropy(
         16 * np.cov(data, rowvar=False, bias=True),
         sch.alpha_bar(sch.constant_betas(beta.value, 100))[1:]))
+
+
+@HYP
+@given(s=st.floats(1e-3, 1e3), n=st.integers(1, 80))
+def test_isotropic_and_standard_normal_entropy(s, n):
+    ref = scipy_entropy(s * np.eye(n))
+    tol = 50 * n * EPS * (LOG_2PIE + abs(np.log(s)))
+    assert en.isotropic_gaussian_entropy(s, n) == pytest.approx(ref, abs=tol)
+    assert en.standard_normal_entropy(n) == pytest.approx(scipy_entropy(np.eye(n)), abs=50 * n * EPS * LOG_2PIE)
+    # Scaling by a adds n ln|a| (not ln|a|): N(0, a² s I) against N(0, s I).
+    a = 1.7
+    diff = en.isotropic_gaussian_entropy(a * a * s, n) - en.isotropic_gaussian_entropy(s, n)
+    assert diff == pytest.approx(n * np.log(a), abs=tol + 1e-12)
+    if n > 1:
+        assert abs(diff - np.log(a)) > 0.5 * (n - 1) * np.log(a)
+
+
+@HYP
+@given(betas=betas_st(max_size=60), n=st.integers(1, 100))
+def test_conditional_entropy_increases_for_every_schedule(betas, n):
+    inc = en.conditional_entropy_increments(betas, n)
+    assert inc[0] == np.inf
+    assert np.all(inc[1:] > 0)
+    h = en.conditional_entropy(betas, n)
+    finite = np.diff(h)[1:]
+    np.testing.assert_allclose(finite, inc[1:], rtol=1e-6, atol=200 * EPS * n * (1 + np.abs(h[1:]).max()))
+
+
+def test_conditional_increments_stay_positive_where_differencing_fails():
+    # β = 0.5: 1 − ᾱ_i = 1 − 2^(−i) rounds to 1 from i = 54 on, so differences of H vanish.
+    betas = np.full(80, 0.5)
+    h = en.conditional_entropy(betas, 4)
+    assert np.all(np.diff(h)[60:] == 0.0)
+    inc = en.conditional_entropy_increments(betas, 4)
+    assert np.all(inc > 0)
+    # exact: (n/2) ln(1 + β ᾱ_{i−1}/(1 − ᾱ_{i−1})) ≈ 2 · 2^(−i) for large i
+    assert inc[69] == pytest.approx(2 * 2.0**-70 / (1 - 2.0**-69), rel=1e-12)

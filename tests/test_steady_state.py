@@ -343,3 +343,10 @@ def test_pixel_law_grid_and_explorer():
     first = explorer.result.copy()
     schedule.value = "constant"
     assert not np.allclose(explorer.result, first)  # the schedule changes ᾱ_i
+
+
+def test_two_sided_power_limits():
+    assert float(ss.two_sided_power(0.0, 0.05)) == pytest.approx(0.05, rel=1e-12)
+    z = sst.norm.isf(0.005)
+    assert float(ss.two_sided_power(z, 0.01)) == pytest.approx(0.5, abs=1e-6)
+    assert float(ss.two_sided_power(10.0, 0.01)) > 0.999

@@ -16,9 +16,7 @@
 Imports run only downward: core modules import core modules, never the chapter modules.
 """
 
-import importlib
-
-_SUBMODULES = (
+__all__ = [
     "data",
     "fokker_planck",
     "forward",
@@ -28,15 +26,4 @@ _SUBMODULES = (
     "reverse",
     "schedules",
     "stats",
-)
-__all__ = list(_SUBMODULES)
-
-
-def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module 'lib.core' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_SUBMODULES))
+]

@@ -308,3 +308,10 @@ def check_mean(mean, name: str = "mean") -> np.ndarray:
     if mean.ndim != 1:
         raise ValueError(f"{name} must be a 1-D vector, got shape {mean.shape}")
     return mean
+
+
+def check_mean_cov(mean, cov, *, definite: bool = False):
+    """A mean (n,) and a matching covariance (n, n): returns ``(mean, cov, eigenvalues)``."""
+    mean = check_mean(mean)
+    cov, lam = check_covariance(cov, definite=definite, n=mean.size)
+    return mean, cov, lam

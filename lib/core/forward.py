@@ -41,7 +41,6 @@ __all__ = [
     "iterate_forward",
     "marginal_coefficients",
     "sample_marginal",
-    "sample_marginals",
     "sample_trajectory",
     "transition_coefficients",
 ]
@@ -259,22 +258,6 @@ def sample_marginal(u0, betas, step: int, rng: np.random.Generator) -> np.ndarra
     noise = rng.standard_normal(u.shape, dtype=u.dtype)
     _step(u, u.dtype.type(scale), u.dtype.type(np.sqrt(variance)), noise)
     return u
-
-
-def sample_marginals(u0, betas, steps, rng: np.random.Generator) -> np.ndarray:
-    """Independent closed-form draws from p(u_i | u_0) at each requested step (Eq. 5).
-
-    Each snapshot has the right marginal law, but the snapshots are independent of each other:
-    this is *not* a trajectory (compare :func:`sample_trajectory`). The book uses it to show
-    that the innovation test of :func:`lib.core.stats.innovations` tells the two apart.
-
-    Returns
-    -------
-    samples : ndarray, shape (len(steps),) + u0.shape
-    """
-    n_steps = check_betas(betas).size
-    steps = check_steps(steps, n_steps)
-    return np.stack([sample_marginal(u0, betas, step, rng) for step in steps.tolist()])
 
 
 def sample_trajectory(u0, betas, steps, rng: np.random.Generator) -> np.ndarray:

@@ -27,34 +27,25 @@ import numbers
 import numpy as np
 
 from ._validation import (as_float_array, check_alpha_bar, check_betas, check_covariance,
-                          check_int, check_mean, check_pixel_counts,
+                          check_int, check_mean_cov, check_pixel_counts,
                           check_positive_array)
 from .schedules import log_alpha_bar
 
 __all__ = [
     "conditional_entropy",
-    "conditional_entropy_increments",
     "eq10_lower_bound",
     "gaussian_entropy",
     "gaussian_marginal_entropy",
     "gaussian_marginal_entropy_rate",
     "gaussian_marginal_moments",
-    "isotropic_gaussian_entropy",
     "kl_convexity_bound",
     "kl_gaussian",
     "kl_gaussian_marginal",
-    "kl_leading_order",
     "standard_normal_entropy",
 ]
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 LOG_2PIE = float(np.log(2.0 * np.pi * np.e))
-
-
-def _mean_cov(mean, cov, *, definite: bool = False):
-    mean = check_mean(mean)
-    cov, lam = check_covariance(cov, definite=definite, n=mean.size)
-    return mean, cov, lam
 
 
 # ---------------------------------------------------------------------------------------------
@@ -65,17 +56,6 @@ def _mean_cov(mean, cov, *, definite: bool = False):
 def standard_normal_entropy(n: int) -> float:
     """H(N(0, I_n)) = (n/2) ln(2πe), the entropy of the steady state (paper, Eq. 14)."""
     return 0.5 * check_int(n, "n", 1) * LOG_2PIE
-
-
-def isotropic_gaussian_entropy(variance, n: int):
-    """H(N(m, s I_n)) = (n/2) ln(2πe s); vectorised over the variance s > 0.
-
-    Scaling a random vector by a multiplies s by a², which adds n ln|a| — not ln|a| — to the
-    entropy (the point where the paper's Eq. 12 goes wrong).
-    """
-    s = check_positive_array(variance, "variance")
-    out = 0.5 * check_int(n, "n", 1) * (LOG_2PIE + np.log(s))
-    return float(out) if out.ndim == 0 else out
 
 
 def gaussian_entropy(cov) -> float:
@@ -175,29 +155,6 @@ def conditional_entropy(betas, n: int) -> np.ndarray:
         return 0.5 * n * (LOG_2PIE + np.log(_one_minus_alpha_bar(betas)))
 
 
-def conditional_entropy_increments(betas, n: int) -> np.ndarray:
-    """H(U_i | U_0) − H(U_{i−1} | U_0) for i = 1, …, T, computed without cancellation.
-
-    Since 1 − ᾱ_i = (1 − ᾱ_{i−1}) + β_i ᾱ_{i−1},
-
-        H(U_i | U_0) − H(U_{i−1} | U_0) = (n/2) ln(1 + β_i ᾱ_{i−1} / (1 − ᾱ_{i−1})) > 0
-
-    for every β_i ∈ (0, 1) (Proposition 2); the first increment (from −∞) is +∞. Differencing
-    :func:`conditional_entropy` instead loses everything once the increment falls below the
-    rounding of H itself.
-    """
-    n = check_int(n, "n", 1)
-    betas = check_betas(betas)
-    log_ab = log_alpha_bar(betas)
-    prev_ab = np.exp(log_ab[1:-1])
-    prev_one_minus = -np.expm1(log_ab[1:-1])  # 1 − ᾱ_{i−1} > 0 for i ≥ 2
-    out = np.empty_like(betas)
-    out[0] = np.inf  # from H(U_0 | U_0) = −∞
-    out[1:] = 0.5 * n * np.log1p(betas[1:] * prev_ab / prev_one_minus)
-    return out
-
-
-
 # ---------------------------------------------------------------------------------------------
 # moments and Kullback–Leibler divergence from N(0, I)
 # ---------------------------------------------------------------------------------------------
@@ -237,7 +194,7 @@ def gaussian_marginal_moments(mean, cov, alpha_bar: float) -> tuple[np.ndarray, 
     alpha_bar : float
         ᾱ_i in (0, 1].
     """
-    mean, cov, _ = _mean_cov(mean, cov)
+    mean, cov, _ = check_mean_cov(mean, cov)
     a = check_alpha_bar(alpha_bar, upper_closed=True, scalar=True)
     return np.sqrt(a) * mean, a * cov + (1.0 - a) * np.eye(mean.size)
 
@@ -259,7 +216,7 @@ def kl_gaussian(mean, cov) -> float:
     float
         The divergence in nats.
     """
-    mean, _, lam = _mean_cov(mean, cov, definite=True)
+    mean, _, lam = check_mean_cov(mean, cov, definite=True)
     return float(0.5 * (mean @ mean + _x_minus_log1p(lam - 1.0).sum()))
 
 
@@ -286,37 +243,11 @@ def kl_gaussian_marginal(mean, cov, alpha_bar) -> np.ndarray:
     -------
     ndarray of float64, shape of ``alpha_bar``
     """
-    mean, _, lam = _mean_cov(mean, cov)
+    mean, _, lam = check_mean_cov(mean, cov)
     m2 = float(mean @ mean)
     a = check_alpha_bar(alpha_bar)
     x = a[..., None] * (lam - 1.0)
     return 0.5 * a * m2 + 0.5 * _x_minus_log1p(x).sum(axis=-1)
-
-
-def kl_leading_order(mean, cov, alpha_bar, order: int = 1) -> np.ndarray:
-    """Small-ᾱ expansion of :func:`kl_gaussian_marginal`.
-
-    Expanding x − ln(1 + x) = x²/2 − x³/3 + … with x_k = ᾱ(λ_k − 1):
-
-        KL = ½ ᾱ ‖m‖² + ¼ ᾱ² ‖Σ − I‖_F² + O(ᾱ³).
-
-    The first-order term of the covariance, ½ ᾱ (tr Σ − n), cancels between tr S and ln det S:
-    the mean enters at order ᾱ = (√ᾱ)², the covariance only at order ᾱ².
-
-    Parameters
-    ----------
-    order : {1, 2}
-        1 returns ½ ᾱ ‖m‖², 2 adds ¼ ᾱ² ‖Σ − I‖_F².
-    """
-    if order not in (1, 2):
-        raise ValueError(f"order must be 1 or 2, got {order!r}")
-    mean, _, lam = _mean_cov(mean, cov)
-    m2 = float(mean @ mean)
-    a = check_alpha_bar(alpha_bar)
-    out = 0.5 * a * m2
-    if order == 2:
-        out = out + 0.25 * a**2 * np.sum((lam - 1.0) ** 2)
-    return out
 
 
 def kl_convexity_bound(second_moment: float, n: int, alpha_bar) -> np.ndarray:

@@ -332,15 +332,9 @@ def _gaussian_log_ratio(x, mean, evecs, lam, a):
     return -0.5 * (y**2 / s).sum(axis=1) + 0.5 * (z**2).sum(axis=1) - 0.5 * np.log(s).sum()
 
 
-def kl_to_standard_normal_mc(
-    centers,
-    alpha_bar,
-    n_samples: int,
-    rng: np.random.Generator,
-    *,
-    control_variate: bool = True,
-    chunk_size: int = DEFAULT_CHUNK,
-) -> MonteCarloEstimate:
+def kl_to_standard_normal_mc(centers, alpha_bar, n_samples: int, rng: np.random.Generator, *,
+                             control_variate: bool = True,
+                             chunk_size: int = DEFAULT_CHUNK) -> MonteCarloEstimate:
     """Monte Carlo estimate of KL(p(u_i) ‖ N(0, I)) for an empirical training set.
 
     p(u_i) = (1/N) Σ_k N(√ᾱ f_k, (1 − ᾱ) I) is the exact marginal of the forward process started
@@ -623,15 +617,9 @@ def mixture_entropy_mc(
     )
 
 
-def mixture_entropy_rate_mc(
-    centers,
-    alpha_bar,
-    n_samples: int,
-    rng: np.random.Generator,
-    *,
-    block_size: int = DEFAULT_BLOCK,
-    chunk_size: int = DEFAULT_CHUNK,
-) -> MonteCarloEstimate:
+def mixture_entropy_rate_mc(centers, alpha_bar, n_samples: int, rng: np.random.Generator, *,
+                            block_size: int = DEFAULT_BLOCK,
+                            chunk_size: int = DEFAULT_CHUNK) -> MonteCarloEstimate:
     """Monte Carlo estimate of dH(U_i)/dt along t = −ln ᾱ (de Bruijn's identity), with SE.
 
     The marginal depends on the schedule only through ᾱ, and U = √ᾱ U_0 + √(1 − ᾱ) Z solves the

@@ -20,7 +20,6 @@ import numpy as np
 from ._validation import check_beta, check_betas, check_int, check_real
 
 __all__ = [
-    "SCHEDULES",
     "alpha_bar",
     "constant_betas",
     "cosine_betas",
@@ -91,6 +90,7 @@ def cosine_betas(n_steps: int = 1000, s: float = 0.008, max_beta: float = 0.999)
 
 
 SCHEDULES = {"constant": constant_betas, "linear": linear_betas, "cosine": cosine_betas}
+"""The named schedules of :func:`get_betas` (name → constructor)."""
 
 
 def get_betas(name: str, n_steps: int = 1000, **kwargs) -> np.ndarray:

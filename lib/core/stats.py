@@ -31,7 +31,6 @@ __all__ = [
     "random_directions",
     "standardize",
     "trajectory_report",
-    "two_sided_power",
     "variance_test_power",
 ]
 
@@ -305,22 +304,6 @@ def trajectory_report(snapshots, u0, betas, steps) -> TrajectoryReport:
         lag_correlations=lags,
         lag_standard_error=float(1.0 / np.sqrt(z[0].size)),
     )
-
-
-def two_sided_power(shift, level: float = 0.01, sd=1.0) -> np.ndarray:
-    """Power of the two-sided z-test at ``level`` when the statistic is N(shift, sd²).
-
-    The test rejects when |Z| > z_{1−level/2}; the power is
-    Φ((shift − z)/sd) + Φ((−shift − z)/sd). It equals ``level`` at shift 0 (with sd = 1) and
-    ≈ ½ at shift = z_{1−level/2}.
-    """
-    level = check_probability(level, "level")
-    shift = np.asarray(shift, dtype=np.float64)
-    sd = np.asarray(sd, dtype=np.float64)
-    if not np.all(sd > 0):
-        raise ValueError("sd must be positive")
-    z = _st.norm.isf(level / 2.0)
-    return _st.norm.cdf((shift - z) / sd) + _st.norm.cdf((-shift - z) / sd)
 
 
 # ---------------------------------------------------------------------------------------------
