@@ -2,7 +2,7 @@
 
 Every function works elementwise on arrays of any shape: an image, a colour image, a stack of
 training images, or many copies of one image (many independent chains at once). Randomness
-enters only through an explicit :class:`numpy.random.Generator`. float32 inputs are processed
+enters only through an explicit ``numpy.random.Generator``. float32 inputs are processed
 in float32 (noise drawn in float32: half the memory; whether it is faster depends on
 the machine, see benchmarks/bench_forward.py), everything else in float64.
 

@@ -381,7 +381,7 @@ def evolve(u0, A, times, tau=None, *, method: str = "auto", weight=None, rtol: f
         the same iterates of (I − τA) u^{k+1} = u^k to the tolerance. ``"auto"`` decides per run
         of equal step sizes: ``"krylov"`` when ``weight`` symmetrises A and the estimated number
         of Lanczos steps √(ρ t ln(1/rtol)) (ρ ≥ ‖A‖) is cheaper than the LU solves and fits in
-        :data:`KRYLOV_MEMORY`; otherwise ``"splu"`` (``"bicgstab"`` beyond 4e6 unknowns).
+        ``KRYLOV_MEMORY`` (256 MiB, in ``lib.core._osmosis_solvers``); otherwise ``"splu"`` (``"bicgstab"`` beyond 4e6 unknowns).
     weight : array_like, optional
         Positive vector with A diag(weight) symmetric (for the canonical drift of v: v itself;
         for d = 0: ones). Needed for ``"krylov"``.
@@ -403,7 +403,7 @@ def evolve(u0, A, times, tau=None, *, method: str = "auto", weight=None, rtol: f
     ------
     RuntimeError
         If BiCGSTAB does not converge (scipy reports it through ``info``; we check it), or
-        Lanczos does not converge within :data:`KRYLOV_MEMORY` when ``method="krylov"``.
+        Lanczos does not converge within ``KRYLOV_MEMORY`` (256 MiB, in ``lib.core._osmosis_solvers``) when ``method="krylov"``.
     """
     return _solvers.run(u0, A, times, tau, method, weight, rtol, maxiter, return_info)
 
