@@ -315,3 +315,20 @@ def check_mean_cov(mean, cov, *, definite: bool = False):
     mean = check_mean(mean)
     cov, lam = check_covariance(cov, definite=definite, n=mean.size)
     return mean, cov, lam
+
+
+def check_grid_shape(shape, name: str = "shape") -> tuple[int, int]:
+    """A grid shape (H, W) of two positive integers."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{name} must be a pair (H, W) of positive integers, got {shape!r}") from None
+    if len(dims) != 2:
+        raise ValueError(f"{name} must be a pair (H, W) of positive integers, got {shape!r}")
+    for d in dims:
+        if isinstance(d, (bool, np.bool_)) or not isinstance(d, numbers.Integral):
+            raise TypeError(f"{name} must be a pair (H, W) of positive integers, got {shape!r}")
+        if d < 1:
+            raise ValueError(f"{name} must be a pair (H, W) of positive integers, got {shape!r}")
+    return int(dims[0]), int(dims[1])
+

@@ -26,9 +26,8 @@ import numbers
 
 import numpy as np
 
-from ._validation import (as_float_array, check_alpha_bar, check_betas, check_covariance,
-                          check_int, check_mean_cov, check_pixel_counts,
-                          check_positive_array)
+from ._validation import (check_alpha_bar, check_covariance, check_int, check_mean_cov,
+                          check_pixel_counts)
 from .schedules import log_alpha_bar
 
 __all__ = [

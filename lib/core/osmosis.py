@@ -52,8 +52,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _osmosis_solvers as _solvers
-from ._osmosis_solvers import METHODS, EvolutionInfo
-from ._validation import (as_float_array, check_positive_array, check_real,
+from ._osmosis_solvers import EvolutionInfo
+from ._validation import (check_positive_array, check_real,
                           check_same_shape)
 
 __all__ = [

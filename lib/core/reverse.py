@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._threads import blas_limit
-from ._validation import (check_betas, check_int, check_points, check_positive_int, check_real,
-                          check_rng, check_steps)
+from ._validation import (check_betas, check_int, check_points, check_positive_int, check_rng,
+                          check_steps)
 from .mixture import Mixture
 from .schedules import alpha_bar as _alpha_bar
 
