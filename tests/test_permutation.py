@@ -16,6 +16,8 @@ Three kinds of checks:
 
 from __future__ import annotations
 
+
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
