@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.chapters.common import Verdict
+from lib.chapters.prose import Verdict
 from lib.core import local_scores as ls
 
 # The book's data, schedule and exact reverse sampler. ONE place, for the lead to repoint to

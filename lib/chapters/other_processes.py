@@ -19,9 +19,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import fft
 
-from lib.chapters.common import Verdict
+from lib.chapters.prose import Verdict
 from lib.core import processes as pr
-from lib.schedules import linear_betas  # moves to lib.core.schedules (issue 11)
+from lib.core.schedules import linear_betas
 
 __all__ = [
     "AXIOMS",

@@ -55,16 +55,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-# ---------------------------------------------------------------------------------------------
-# The ONE place where this module reaches outside itself: the validation helpers, the noise
-# schedule and the book's reverse process (exact denoiser and DDPM posterior coefficients).
-# When lib.core lands, repoint these three lines (lib.core._validation, lib.core.schedules,
-# lib.core.reverse).
-from lib._validation import (as_float_array, check_betas, check_positive_int, check_rng,
-                             check_steps)
-from lib import schedules as _schedules
-from lib import reverse as _reverse
-# ---------------------------------------------------------------------------------------------
+from . import reverse as _reverse
+from . import schedules as _schedules
+from ._threads import blas_limit
+from ._validation import as_float_array, check_betas, check_positive_int, check_rng, check_steps
+from .mixture import Mixture
 
 __all__ = [
     "MACHINES",
@@ -359,7 +354,7 @@ class _Machine:
     def __call__(self, u, alpha_bar, patch_size):
         d = self.prepare(patch_size)
         if self.machine in ("exact", "es"):
-            return _reverse.posterior_mean(u, d, alpha_bar)
+            return Mixture(d).posterior_mean(u, alpha_bar)
         return _local_denoise(u, d, np.sqrt(alpha_bar), 1.0 - alpha_bar)
 
 
@@ -552,7 +547,7 @@ def _ddpm_chain(denoise, betas, m, n, rng, rec):
     u = rng.standard_normal((m, n))
     if T in where:
         states[where[T]] = u
-    with _reverse._blas_limit():
+    with blas_limit(_reverse.BLAS_THREADS):
         for i in range(T, 0, -1):
             a, b, var = _reverse.ddpm_posterior_coefficients(betas, i)
             u = a * denoise(u, float(ab[i]), i) + b * u

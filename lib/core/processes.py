@@ -42,9 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import fft as _fft
 
-# The book's validation helpers and mixture machinery, imported in this one place (they move to
-# lib.core._validation and lib.core.mixture; repoint these lines when they do).
-from lib._validation import (
+from ._validation import (
     as_float_array,
     check_betas,
     check_positive_int,
@@ -52,9 +50,9 @@ from lib._validation import (
     check_rng,
     check_steps,
 )
-from lib.entropy import mixture_entropy_mc as _mixture_entropy_mc
-from lib.schedules import log_alpha_bar as _log_alpha_bar
-from lib.steady_state import mixture_logpdf as _mixture_logpdf
+from .mixture import mixture_entropy_mc as _mixture_entropy_mc
+from .mixture import mixture_logpdf as _mixture_logpdf
+from .schedules import log_alpha_bar as _log_alpha_bar
 
 __all__ = [
     "DiagonalGaussianProcess",

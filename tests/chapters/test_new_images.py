@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 
 import lib  # noqa: E402
 from lib.chapters import new_images as ch  # noqa: E402
-from lib.chapters.common import VERDICT_KINDS, Verdict  # noqa: E402
+from lib.chapters.prose import VERDICT_KINDS, Verdict  # noqa: E402
 from lib.core import local_scores as ls  # noqa: E402
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "chapters" / "new_images.ipynb"

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from lib.chapters import other_processes as op
-from lib.chapters.common import VERDICT_KINDS, Verdict
+from lib.chapters.prose import VERDICT_KINDS, Verdict
 from lib.core import processes as pr
 
 ROOT = Path(__file__).resolve().parents[2]
