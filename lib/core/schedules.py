@@ -26,6 +26,7 @@ __all__ = [
     "get_betas",
     "linear_betas",
     "log_alpha_bar",
+    "reference_schedules",
 ]
 
 
@@ -139,3 +140,19 @@ def alpha_bar(betas) -> np.ndarray:
     array([1.  , 0.5 , 0.25])
     """
     return np.exp(log_alpha_bar(betas))
+
+
+def reference_schedules(n_steps: int = 1000) -> dict[str, np.ndarray]:
+    """The three schedules the book compares, by display name: β = 0.02 constant (the paper's
+    Fig. 1), the linear schedule of Ho et al. and the cosine schedule of Nichol & Dhariwal.
+
+    Examples
+    --------
+    >>> {name: round(float(alpha_bar(b)[-1]), 6) for name, b in reference_schedules().items()}
+    {'constant 0.02': 0.0, 'linear': 4e-05, 'cosine': 0.0}
+    """
+    return {
+        "constant 0.02": constant_betas(0.02, n_steps),
+        "linear": linear_betas(n_steps),
+        "cosine": cosine_betas(n_steps),
+    }
