@@ -85,8 +85,10 @@ def check_work(multiply_adds, what: str) -> None:
 
 
 
-def as_float_array(x, name: str, *, allow_empty: bool = False) -> np.ndarray:
+def as_float_array(x, name: str, *, allow_empty: bool = False, allow_nan: bool = False) -> np.ndarray:
     """Return ``x`` as a finite floating-point array (non-empty unless ``allow_empty``).
+
+    ``allow_nan`` leaves the finiteness check to the caller (who then gives a better message).
 
     float32 and float64 inputs keep their precision; integers become float64. Booleans are
     refused (True/False are not grey values or coordinates: usually a mask passed by mistake).
@@ -112,7 +114,7 @@ def as_float_array(x, name: str, *, allow_empty: bool = False) -> np.ndarray:
         )
     if arr.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(arr)):
+    if not allow_nan and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite; it contains NaN or Inf")
     return arr
 
