@@ -1,4 +1,9 @@
-"""Lyapunov sequences: differential and conditional entropy (paper, Property 3, Eqs. 9-20).
+"""Entropy chapter (paper, Property 3, Eqs. 9-20): Lyapunov sequences of differential and
+conditional entropy.
+
+The Gaussian closed forms now live in :mod:`lib.core.gaussian` and the Monte Carlo estimators
+for a training set in :mod:`lib.core.mixture` (issue 11); they are re-exported here until the
+chapter imports the core directly. What stays here is what only this chapter needs.
 
 Closed forms
     * the differential entropy of a Gaussian N(m, Σ) (:func:`gaussian_entropy`,
@@ -18,7 +23,7 @@ Monte Carlo for an empirical training set {f_k}
     For i ≥ 1 the marginal p(u_i) is exactly the Gaussian mixture
     (1/N) Σ_k N(√ᾱ_i f_k, (1 − ᾱ_i) I). :func:`mixture_entropy_mc` estimates H(U_i), the mutual
     information I(U_0; U_i) and KL(p(u_i) ‖ N(0, I)) with standard errors, using the exact
-    log-density :func:`lib.steady_state.mixture_logpdf`; :func:`mixture_entropy_rate_mc`
+    log-density :func:`lib.core.mixture.mixture_logpdf`; :func:`mixture_entropy_rate_mc`
     estimates the derivative dH(U_i)/dt along t = −ln ᾱ_i (de Bruijn's identity), and
     :func:`entropy_turn` brackets the step where H(U_i) stops increasing;
     :func:`entropy_vs_scale` runs both for a rescaled training set. All Monte Carlo work is done
@@ -28,7 +33,7 @@ Checks along a grid of steps
     :func:`standardised_differences` (monotonicity within standard errors) and
     :func:`epi_slack` (the entropy power inequality between grid steps).
 
-Step indices follow :mod:`lib.schedules`: ``betas[i - 1] = β_i``, ``alpha_bar(betas)[i] = ᾱ_i``.
+Step indices follow :mod:`lib.core.schedules`: ``betas[i - 1] = β_i``, ``alpha_bar(betas)[i] = ᾱ_i``.
 Entropies are in nats.
 """
 

@@ -21,14 +21,6 @@ from .core.fokker_planck import (effective_rate, grid, mixture_cdf, mixture_marg
                                  osmosis_time, solve_fokker_planck)
 from .core.stats import variance_test_power
 
-
-def _positive_int(value, name: str) -> int:
-    return check_int(value, name, 1)
-
-
-def _check_sign(sign) -> float:
-    return float(check_choice(sign, "sign", (1, -1)))
-
 __all__ = [
     "step_moments",
     "estimate_step_moments",
@@ -83,7 +75,7 @@ def estimate_step_moments(x, beta: float, n: int, rng: np.random.Generator):
     """
     x = as_float_array(x, "x")
     beta = check_beta(beta)
-    n = _positive_int(n, "n")
+    n = check_int(n, "n", 1)
     if n < 2:
         raise ValueError(f"n must be at least 2, got {n}")
     rng = check_rng(rng)
@@ -160,7 +152,7 @@ def forward_residual(sign: int = -1, rate: float = 1.0, dt: float = 1e-4, n: int
     so the residual of the right equation is O(dt² + h²) ≈ 1e-4 while a wrong sign leaves
     O(1). ``sign = -1`` is the standard form; ``sign = +1`` is the paper's Eq. (24).
     """
-    sgn = _check_sign(sign)
+    sgn = float(check_choice(sign, "sign", (1, -1)))
     w, m, s, _ = _case()
     x = np.linspace(-8.0, 8.0, n)
     h = x[1] - x[0]
@@ -177,12 +169,6 @@ def forward_residual(sign: int = -1, rate: float = 1.0, dt: float = 1e-4, n: int
 _PHIS = ("cos", "square", "bump")
 
 
-def _check_phi(phi: str) -> str:
-    if phi not in _PHIS:
-        raise ValueError(f"phi must be one of {_PHIS}, got {phi!r}")
-    return phi
-
-
 def _phi(phi, y):
     return {"cos": np.cos, "square": np.square, "bump": lambda z: np.exp(-z * z)}[phi](y)
 
@@ -193,7 +179,7 @@ def backward_expectation(phi: str, x, a, var) -> np.ndarray:
     cos: cos(a x) e^{−var/2}; square: a² x² + var; bump exp(−y²): e^{−a²x²/(1+2var)} / √(1+2var).
     With a = e^{−r(t−τ)/2}, var = 1 − a², this is u(x, τ) = E[φ(U_t) | U_τ = x] of the SDE.
     """
-    _check_phi(phi)
+    check_choice(phi, "phi", _PHIS)
     x = np.asarray(x, dtype=np.float64)
     a, var = np.asarray(a, dtype=np.float64), np.asarray(var, dtype=np.float64)
     if phi == "cos":
@@ -209,10 +195,10 @@ def backward_expectation_mc(phi: str, x, betas, start: int, stop: int, n: int,
 
     Returns the means and their standard errors (shape x.shape).
     """
-    _check_phi(phi)
+    check_choice(phi, "phi", _PHIS)
     x = as_float_array(x, "x")
     betas = check_betas(betas)
-    n = _positive_int(n, "n")
+    n = check_int(n, "n", 1)
     rng = check_rng(rng)
     if not 0 <= start < stop <= betas.size:
         raise ValueError(f"need 0 <= start < stop <= {betas.size}, got {start}, {stop}")
@@ -230,8 +216,8 @@ def backward_residual(phi: str, sign: int = -1, rate: float = 1.0, t: float = 2.
     (Kolmogorov) form has sign = −1; sign = +1 is the paper's Eq. (25) read literally.
     Central differences: the residual of the right form is O(dτ² + dx²) plus round-off.
     """
-    _check_phi(phi)
-    sgn = _check_sign(sign)
+    check_choice(phi, "phi", _PHIS)
+    sgn = float(check_choice(sign, "sign", (1, -1)))
     x = np.linspace(-3.0, 3.0, 61)
 
     def u(xx, tt):
@@ -259,8 +245,8 @@ def rate_discrimination(beta: float, step: int, n: int, rng: np.random.Generator
     rate β when the truth is the chain.
     """
     beta = check_beta(beta)
-    step = _positive_int(step, "step")
-    n = _positive_int(n, "n")
+    step = check_int(step, "step", 1)
+    n = check_int(n, "n", 1)
     rng = check_rng(rng)
     betas = schedules.constant_betas(beta, step)
     u = forward.sample_marginal(np.zeros(n), betas, step, rng)
@@ -292,7 +278,7 @@ def chain_comparison(beta: float, steps, n_chains: int, rng: np.random.Generator
     """
     beta = check_beta(beta)
     rng = check_rng(rng)
-    n_chains = _positive_int(n_chains, "n_chains")
+    n_chains = check_int(n_chains, "n_chains", 1)
     steps = np.asarray(steps)
     w, m, s, _ = _case()
     comp = rng.choice(len(w), size=n_chains, p=np.asarray(w) / np.sum(w))

@@ -1,4 +1,6 @@
-"""Property 4 and Proposition 3 (paper, Eq. 21): permutation invariance of trajectories.
+"""Permutation chapter (paper, Property 4, Proposition 3, Eq. 21): permutation invariance of
+trajectories. The chain itself is :mod:`lib.core.forward`, whose caller-supplied noise
+(``noise=``) couples the two trajectories of the proof without a copy of the chain (issue 11).
 
 Permutations of the pixel grid
 ------------------------------
@@ -41,8 +43,8 @@ from scipy import ndimage
 
 import copy
 
-from .core._validation import (as_float_array, as_state, check_betas, check_choice, check_rng,
-                               check_steps)
+from .core._validation import (as_float_array, as_state, check_betas, check_choice,
+                               check_grid_shape, check_int, check_real, check_rng, check_steps)
 from .core.forward import forward_step, iterate_forward
 from .core.stats import innovations
 
@@ -77,22 +79,6 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 # Permutations of the pixel grid
 # ---------------------------------------------------------------------------------------------
-
-
-def _check_shape(shape, name: str = "shape") -> tuple[int, int]:
-    """A grid shape (H, W) of two positive integers."""
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise TypeError(f"{name} must be a pair (H, W) of positive integers, got {shape!r}") from None
-    if len(dims) != 2:
-        raise ValueError(f"{name} must be a pair (H, W) of positive integers, got {shape!r}")
-    for d in dims:
-        if isinstance(d, (bool, np.bool_)) or not isinstance(d, numbers.Integral):
-            raise TypeError(f"{name} must be a pair (H, W) of positive integers, got {shape!r}")
-        if d < 1:
-            raise ValueError(f"{name} must be a pair (H, W) of positive integers, got {shape!r}")
-    return int(dims[0]), int(dims[1])
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,7 +136,7 @@ def _validated_index(index, in_shape) -> tuple[np.ndarray, tuple[int, int]]:
         raise TypeError(f"index must hold integers (pixel numbers), got dtype {arr.dtype}")
     if arr.ndim != 2 or arr.size == 0:
         raise ValueError(f"index must be a non-empty 2-D array (the output grid), got shape {arr.shape}")
-    in_shape = _check_shape(arr.shape if in_shape is None else in_shape, "in_shape")
+    in_shape = check_grid_shape(arr.shape if in_shape is None else in_shape, "in_shape")
     n = in_shape[0] * in_shape[1]
     if arr.size != n:
         raise ValueError(
@@ -203,7 +189,7 @@ def as_permutation(index, in_shape=None, name: str = "") -> GridPermutation:
 
 def _from_grid_op(shape, op, name: str) -> GridPermutation:
     """The permutation that an array operation ``op`` (roll, rot90, flip, …) performs on pixels."""
-    shape = _check_shape(shape)
+    shape = check_grid_shape(shape)
     numbers_ = np.arange(shape[0] * shape[1], dtype=np.int64).reshape(shape)
     return as_permutation(np.ascontiguousarray(op(numbers_)), in_shape=shape, name=name)
 
@@ -221,7 +207,7 @@ def random_permutation(shape, rng: np.random.Generator) -> GridPermutation:
     shape : pair of int
     rng : numpy.random.Generator
     """
-    shape = _check_shape(shape)
+    shape = check_grid_shape(shape)
     check_rng(rng)
     index = rng.permutation(shape[0] * shape[1]).reshape(shape)
     return as_permutation(index, name="random shuffle")
@@ -232,7 +218,7 @@ def translation(shape, shift) -> GridPermutation:
 
     Pixel (y, x) moves to ((y + dy) mod H, (x + dx) mod W): the image is translated on a torus.
     """
-    shape = _check_shape(shape)
+    shape = check_grid_shape(shape)
     try:
         dy, dx = shift
     except (TypeError, ValueError):
@@ -250,7 +236,7 @@ def rotation90(shape, k: int = 1) -> GridPermutation:
     For odd ``k`` an H × W image becomes a W × H image, so P maps the ``(H, W)`` grid to the
     ``(W, H)`` grid (``out_shape``); for square images, and for even ``k``, the grid is the same.
     """
-    shape = _check_shape(shape)
+    shape = check_grid_shape(shape)
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral):
         raise TypeError(f"k must be an integer number of quarter turns, got {k!r}")
     k = int(k)
@@ -259,21 +245,15 @@ def rotation90(shape, k: int = 1) -> GridPermutation:
 
 def flip(shape, axis: int) -> GridPermutation:
     """Reflection: ``axis=0`` turns the image upside down, ``axis=1`` mirrors left and right."""
-    shape = _check_shape(shape)
+    shape = check_grid_shape(shape)
     if isinstance(axis, (bool, np.bool_)) or axis not in (0, 1):
         raise ValueError(f"axis must be 0 (upside down) or 1 (left-right), got {axis!r}")
     return _from_grid_op(shape, lambda a: np.flip(a, int(axis)), ("upside-down", "left-right")[axis] + " flip")
 
 
-def _check_batch_dims(batch_dims) -> int:
-    if isinstance(batch_dims, (bool, np.bool_)) or not isinstance(batch_dims, numbers.Integral) or batch_dims < 0:
-        raise ValueError(f"batch_dims must be a non-negative integer, got {batch_dims!r}")
-    return int(batch_dims)
-
-
 def _move(index: np.ndarray, grid_in: tuple, grid_out: tuple, image, batch_dims, name: str) -> np.ndarray:
     arr = np.asarray(image)
-    b = _check_batch_dims(batch_dims)
+    b = check_int(batch_dims, "batch_dims", 0)
     if arr.ndim not in (b + 2, b + 3) or arr.shape[b : b + 2] != grid_in:
         lead = f"{b} leading axes, then " if b else ""
         raise ValueError(
@@ -418,12 +398,6 @@ def coupled_trajectories(
 _MODES = ("reflect", "wrap", "nearest", "mirror", "constant")
 
 
-def _check_sigma(sigma) -> float:
-    if isinstance(sigma, (bool, np.bool_)) or not isinstance(sigma, numbers.Real) or not (0 < sigma < np.inf):
-        raise ValueError(f"sigma must be a positive finite number (pixels), got {sigma!r}")
-    return float(sigma)
-
-
 def gaussian_smoothing(image, sigma: float, mode: str = "reflect", truncate: float = 4.0) -> np.ndarray:
     """Homogeneous diffusion of an image: convolution with a Gaussian of standard deviation σ.
 
@@ -449,7 +423,7 @@ def gaussian_smoothing(image, sigma: float, mode: str = "reflect", truncate: flo
     arr = as_float_array(image, "image").astype(np.float64, copy=False)
     if arr.ndim not in (2, 3):
         raise ValueError(f"image must have shape (H, W) or (H, W, C), got {arr.shape}")
-    sigma = _check_sigma(sigma)
+    sigma = check_real(sigma, "sigma", 0.0)
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
     sigmas = (sigma, sigma) + (0.0,) * (arr.ndim - 2)
@@ -467,7 +441,7 @@ def gaussian_roundoff_bound(image, sigma: float, truncate: float = 4.0) -> float
     result, and the two within 4(n + 1)·ε·max|f| of each other (with a factor 1.01 for γ).
     """
     arr = as_float_array(image, "image")
-    sigma = _check_sigma(sigma)
+    sigma = check_real(sigma, "sigma", 0.0)
     n = 2 * int(truncate * sigma + 0.5) + 1
     return float(1.01 * 4 * (n + 1) * np.finfo(np.float64).eps * np.max(np.abs(arr)))
 
@@ -482,7 +456,7 @@ def gaussian_commutation(image, perm, sigma: float, mode: str = "reflect") -> di
         T = :func:`gaussian_smoothing` (``sigma``, ``mode``), ``bound`` from
         :func:`gaussian_roundoff_bound`, and ``commutes`` = ``max_abs <= bound``.
     """
-    sigma = _check_sigma(sigma)
+    sigma = check_real(sigma, "sigma", 0.0)
     relative, max_abs = commutation_error(lambda x: gaussian_smoothing(x, sigma, mode), perm, image)
     bound = gaussian_roundoff_bound(image, sigma)
     return {"relative": relative, "max_abs": max_abs, "bound": bound, "commutes": max_abs <= bound}
@@ -537,7 +511,7 @@ def smoothed_noise_correlation(sigma: float, lag: int = 1) -> float:
     For white noise filtered with weights w (separably, periodic boundary, grid wider than the
     kernel) the correlation at lag ℓ along one axis is Σ_k w_k w_{k+ℓ} / Σ_k w_k².
     """
-    sigma = _check_sigma(sigma)
+    sigma = check_real(sigma, "sigma", 0.0)
     if isinstance(lag, (bool, np.bool_)) or not isinstance(lag, numbers.Integral) or lag < 0:
         raise ValueError(f"lag must be a non-negative integer, got {lag!r}")
     w = _kernel1d(sigma)
@@ -564,9 +538,9 @@ def smoothed_noise(shape, rng: np.random.Generator, sigma: float, dtype=np.float
     dtype : float32 or float64
     """
     check_rng(rng)
-    sigma = _check_sigma(sigma)
+    sigma = check_real(sigma, "sigma", 0.0)
     shape = tuple(int(d) for d in shape)
-    _check_shape(shape[:2])
+    check_grid_shape(shape[:2])
     if len(shape) not in (2, 3):
         raise ValueError(f"shape must be (H, W) or (H, W, C), got {shape}")
     w = _kernel1d(sigma)
@@ -617,7 +591,7 @@ def noise_source(shape, rng: np.random.Generator, kind: str = "white", sigma: fl
     if kind == "white":
         return lambda i: rng.standard_normal(shape, dtype=dtype)
     if kind == "smoothed":
-        _check_sigma(sigma)
+        check_real(sigma, "sigma", 0.0)
         smoothed_noise(shape, np.random.default_rng(0), sigma)  # validates the shape once
         return lambda i: smoothed_noise(shape, rng, sigma, dtype)
     raise ValueError(f"kind must be 'white' or 'smoothed', got {kind!r}")

@@ -8,12 +8,11 @@ names are re-exported here until the chapter imports the core directly (issue 11
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as _st
 
 from .core import schedules
 from .core._threads import blas_limit
 from .core._validation import (as_float_array, check_betas, check_points, check_positive_int,
-                               check_rng, check_steps, check_training_set)
+                               check_steps, check_training_set)
 from .core.mixture import DEFAULT_CHUNK, Mixture
 from .core.reverse import (BLAS_THREADS, conditional_mean, conditional_sample,  # noqa: F401
                            ddpm_posterior_coefficients, inpaint, reverse_step, sample)

@@ -1,4 +1,6 @@
-"""Properties 1 and 2 (paper, Eqs. 6–8): the initial state and the semigroup property.
+"""Semigroup chapter (paper, Properties 1 and 2, Eqs. 6–8): the initial state and the semigroup
+property. The two-sample KS test on projections is :func:`lib.core.stats.projection_ks_test`
+(issue 11); the old names (:func:`ks_features_test`, :func:`random_directions`, …) are kept here.
 
 Property 2 says that p(u_i) is reached equally in i steps from p(u_0) (Eq. 7) or in ℓ steps
 from p(u_{i−ℓ}) (Eq. 8). For the Gaussian transitions of Eq. (3) this has two faces:
@@ -29,13 +31,12 @@ Deliberately wrong compositions (``rule``) show that both checks can fail:
 The module also holds the classical comparison: the semigroup of Gaussian scale-space on an
 image (:func:`gaussian_semigroup`, :func:`gaussian_semigroup_bound`).
 
-Step indices follow :mod:`lib.schedules`: ``betas[i - 1] = β_i`` and ᾱ_0 = 1.
+Step indices follow :mod:`lib.core.schedules`: ``betas[i - 1] = β_i`` and ᾱ_0 = 1.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np

@@ -1,4 +1,9 @@
-"""Property 5 and Proposition 4 (paper, Eq. 22): convergence to the standard normal distribution.
+"""Steady-state chapter (paper, Property 5, Proposition 4, Eq. 22): convergence to N(0, I).
+
+The Gaussian closed forms live in :mod:`lib.core.gaussian` and the exact mixture in
+:mod:`lib.core.mixture` (issue 11); they are re-exported here until the chapter imports the
+core directly. What stays here is what only this chapter needs (counterexample schedules,
+detectability of u_0).
 
 Given u_0, Eq. (5) / Eq. (22) says U_i = √ᾱ_i u_0 + √(1 − ᾱ_i) ξ with ξ ~ N(0, I). For a training
 distribution p(u_0) the marginal p(u_i) is therefore p(u_0) scaled by √ᾱ_i and blurred by
@@ -22,7 +27,7 @@ N(0, (1 − ᾱ_i) I). This module measures how far that marginal is from N(0, I
   Kolmogorov–Smirnov distance of the pooled pixel law from N(0, 1)
   (:func:`pooled_ks_distance`).
 
-Step indices follow :mod:`lib.schedules`: ``betas[i - 1] = β_i``, ``alpha_bar(betas)[i] = ᾱ_i``.
+Step indices follow :mod:`lib.core.schedules`: ``betas[i - 1] = β_i``, ``alpha_bar(betas)[i] = ᾱ_i``.
 """
 
 from __future__ import annotations

@@ -139,3 +139,13 @@ def test_no_module_is_too_long():
     assert set(long) <= OVER_LENGTH_ALLOWED, long
     stale = OVER_LENGTH_ALLOWED - set(long)
     assert not stale, f"shrink OVER_LENGTH_ALLOWED: {stale} are short enough now (or gone)"
+
+
+def test_core_tests_mirror_core_modules():
+    """One test file per core module, named after it (private helpers are tested through
+    their public module, except the shared validators)."""
+    tests = Path(__file__).resolve().parent / "core"
+    modules = {info.name for info in pkgutil.iter_modules(lib.core.__path__)
+               if not info.name.startswith("_")} | {"validation"}
+    missing = sorted(m for m in modules if not (tests / f"test_{m}.py").exists())
+    assert not missing, f"add tests/core/test_<module>.py for {missing}"

@@ -207,20 +207,20 @@ def check_flag(value, name: str) -> bool:
 def check_shape(shape, name: str = "shape", ndims=None) -> tuple[int, ...]:
     """A grid shape: an int or a tuple of positive ints (8.7 is refused, not truncated to 8).
 
-    ``ndims`` (a tuple) restricts the number of axes.
+    ``ndims`` (a tuple) restricts the number of axes; ``ndims=(2,)`` asks for a pair (H, W).
     """
-    items = (shape,) if _is_integer(shape) else shape
+    what = "a pair (H, W) of positive integers" if ndims == (2,) else "a tuple of positive integers"
+    items = (shape,) if _is_integer(shape) and ndims != (2,) else shape
     try:
         items = tuple(items)
     except TypeError:
-        raise ArgumentTypeError(f"{name} must be an int or a tuple of positive ints, got {shape!r}") from None
+        raise ArgumentTypeError(f"{name} must be {what}, got {shape!r}") from None
     if not all(_is_integer(s) for s in items):
-        raise ArgumentTypeError(
-            f"{name} must hold integers (no silent truncation), got {shape!r}")
+        raise ArgumentTypeError(f"{name} must be {what} (no silent truncation), got {shape!r}")
     if ndims is not None and len(items) not in ndims:
-        raise ValueError(f"{name} must have {' or '.join(map(str, ndims))} axes, got {shape!r}")
+        raise ValueError(f"{name} must be {what} with {' or '.join(map(str, ndims))} entries, got {shape!r}")
     if not items or min(items) < 1:
-        raise ValueError(f"{name} must be a non-empty tuple of positive sizes, got {shape!r}")
+        raise ValueError(f"{name} must be {what}, got {shape!r}")
     return tuple(int(s) for s in items)
 
 
@@ -451,3 +451,8 @@ def check_mean_cov(mean, cov, *, definite: bool = False):
     mean = check_mean(mean)
     cov, lam = check_covariance(cov, definite=definite, n=mean.size)
     return mean, cov, lam
+
+
+def check_grid_shape(shape, name: str = "shape") -> tuple[int, int]:
+    """A grid shape (H, W) of two positive integers."""
+    return check_shape(shape, name, ndims=(2,))

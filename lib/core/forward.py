@@ -2,7 +2,7 @@
 
 Every function works elementwise on arrays of any shape: an image, a colour image, a stack of
 training images, or many copies of one image (many independent chains at once). Randomness
-enters only through an explicit :class:`numpy.random.Generator`. float32 inputs are processed
+enters only through an explicit ``numpy.random.Generator``. float32 inputs are processed
 in float32 (noise drawn in float32: half the memory; whether it is faster depends on
 the machine, see benchmarks/bench_forward.py), everything else in float64.
 
@@ -81,14 +81,18 @@ def transition_coefficients(betas, start: int, stop: int) -> tuple[float, float]
     stop = _check_step(stop, n_steps, "stop")
     if stop < start:
         raise ValueError(f"stop must not precede start, got start={start}, stop={stop}")
+    return _coefficients(log_ab, start, stop)
+
+
+def _coefficients(log_ab: np.ndarray, start: int, stop: int) -> tuple[float, float]:
     log_ratio = log_ab[stop] - log_ab[start]
     return float(np.exp(0.5 * log_ratio)), float(-np.expm1(log_ratio))
 
 
 def marginal_coefficients(betas, step: int) -> tuple[float, float]:
     """Mean factor √ᾱ_i and variance 1 − ᾱ_i of p(u_i | u_0), paper Eq. (5)."""
-    _check_step(step, check_betas(betas).size, "step")
-    return transition_coefficients(betas, 0, step)
+    log_ab = log_alpha_bar(betas)
+    return _coefficients(log_ab, 0, _check_step(step, log_ab.size - 1, "step"))
 
 
 def _noise_like(noise, u: np.ndarray, name: str = "noise") -> np.ndarray:

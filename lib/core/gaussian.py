@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import (as_float_array, check_alpha_bar, check_betas, check_covariance,
-                          check_int, check_mean_cov, check_pixel_counts,
-                          check_positive_array, check_real)
+from ._validation import (check_alpha_bar, check_covariance, check_int, check_mean_cov,
+                          check_pixel_counts, check_real)
 from .schedules import log_alpha_bar
 
 __all__ = [
@@ -278,7 +277,7 @@ def eq10_lower_bound(n) -> np.ndarray:
     Evaluated in the rationalised form q / (½ + √(¼ − q)), q = (2πe)^(−n): the literal
     formula cancels catastrophically and returns exactly 0 in float64 from n = 14 on, although
     b_n > 0 for every n. b_n ≈ (2πe)^(−n) underflows to 0 itself for n ≳ 290; use
-    :func:`lib.steady_state.log10_eq10_lower_bound` there.
+    ``lib.steady_state.log10_eq10_lower_bound`` there.
 
     Any schedule with β_i ≥ b_n for all i has ᾱ_i ≤ (1 − b_n)^i → 0, so Eq. (10) *does* imply
     Proposition 4 — with a guaranteed rate that is useless for real n.

@@ -325,7 +325,7 @@ class MonteCarloEstimate:
         Draws per estimate.
     gaussian_part : float or ndarray
         With the control variate, the exactly known KL of the moment-matched Gaussian
-        (:func:`kl_gaussian_marginal`); ``value − gaussian_part`` estimates KL(p ‖ Gaussian) ≥ 0.
+        (:func:`lib.core.gaussian.kl_gaussian_marginal`); ``value − gaussian_part`` estimates KL(p ‖ Gaussian) ≥ 0.
         NaN without the control variate.
     """
 
@@ -355,7 +355,7 @@ def kl_to_standard_normal_mc(centers, alpha_bar, n_samples: int, rng: np.random.
     * plain estimator: KL ≈ mean of d = log p(U) − log φ(U), φ the N(0, I) density;
     * control variate (default): with q the Gaussian with the same mean and covariance as p,
       log q − log φ is a quadratic, so its mean under p equals its mean under q, i.e.
-      KL(q ‖ φ), known in closed form (:func:`kl_gaussian_marginal`). Hence
+      KL(q ‖ φ), known in closed form (:func:`lib.core.gaussian.kl_gaussian_marginal`). Hence
       KL(p ‖ φ) = KL(q ‖ φ) + E_p[log p − log q], and the second term is estimated from
       d = log p(U) − log q(U), whose spread is far smaller when p is close to Gaussian
       (small ᾱ). Both are unbiased; the second term is KL(p ‖ q) ≥ 0.
@@ -667,7 +667,7 @@ def mixture_entropy_rate_mc(centers, alpha_bar, n_samples: int, rng: np.random.G
     MonteCarloEstimate
         ``value`` and ``standard_error`` of dH/dt (float or array over ``alpha_bar``);
         ``gaussian_part`` is the rate of the moment-matched Gaussian
-        (:func:`gaussian_marginal_entropy_rate`), for comparison only (not a bound).
+        (:func:`lib.core.gaussian.gaussian_marginal_entropy_rate`), for comparison only (not a bound).
     """
     centers, a_all, n_samples, chunk_size = _check_mc(centers, alpha_bar, n_samples, rng, chunk_size)
     block_size = check_positive_int(block_size, "block_size")

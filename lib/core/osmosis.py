@@ -52,7 +52,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _osmosis_solvers as _solvers
-from ._osmosis_solvers import METHODS, EvolutionInfo
+from ._osmosis_solvers import EvolutionInfo
 from ._validation import (as_float_array, check_flag, check_memory, check_positive_array,
                           check_real, check_same_shape, check_shape, check_sparse_square)
 
@@ -122,7 +122,10 @@ def canonical_drift(v, h: float = 1.0):
     (H − 1, W) (faces between rows) and (H, W − 1) (faces between columns) for 2-D ``v``.
     """
     h = _check_h(h)
-    v = _grid_array(v, "v", allow_colour=False)
+    return _canonical_drift(_grid_array(v, "v", allow_colour=False), h)
+
+
+def _canonical_drift(v: np.ndarray, h: float):
     if v.ndim == 1:
         return _face_drift(v[:-1], v[1:], h)
     return _face_drift(v[:-1, :], v[1:, :], h), _face_drift(v[:, :-1], v[:, 1:], h)
@@ -228,6 +231,10 @@ def osmosis_matrix(drift, h: float = 1.0) -> sp.csr_array:
     shape, drift = _drift_shape(drift)
     p, q, d = _faces(shape, drift)
     _check_drift_size(d, h, "drift")
+    return _matrix(shape, p, q, d, h)
+
+
+def _matrix(shape, p, q, d, h: float) -> sp.csr_array:
     n = int(np.prod(shape))
     ih = 1.0 / h
     a = ih * (ih - 0.5 * d)  # weight of u_q in F_pq / h: A[p, q]
@@ -382,7 +389,7 @@ def evolve(u0, A, times, tau=None, *, method: str = "auto", weight=None, rtol: f
         the same iterates of (I − τA) u^{k+1} = u^k to the tolerance. ``"auto"`` decides per run
         of equal step sizes: ``"krylov"`` when ``weight`` symmetrises A and the estimated number
         of Lanczos steps √(ρ t ln(1/rtol)) (ρ ≥ ‖A‖) is cheaper than the LU solves and fits in
-        :data:`KRYLOV_MEMORY`; otherwise ``"splu"`` (``"bicgstab"`` beyond 4e6 unknowns).
+        ``KRYLOV_MEMORY`` (256 MiB, in ``lib.core._osmosis_solvers``); otherwise ``"splu"`` (``"bicgstab"`` beyond 4e6 unknowns).
     weight : array_like, optional
         Positive vector with A diag(weight) symmetric (for the canonical drift of v: v itself;
         for d = 0: ones). Needed for ``"krylov"``.
@@ -409,7 +416,7 @@ def evolve(u0, A, times, tau=None, *, method: str = "auto", weight=None, rtol: f
         cannot go below about eps · (1 + 2τ max|a_ii|), so a very large τ fails here instead of
         returning a wrong state — the mass drifts by more than rtol and the round-off of A allow
         (checked at every output time when the columns of A sum to zero), or Lanczos does not
-        converge within :data:`KRYLOV_MEMORY` when ``method="krylov"``.
+        converge within ``KRYLOV_MEMORY`` (256 MiB, in ``lib.core._osmosis_solvers``) when ``method="krylov"``.
     ValueError
         For bad arguments (``maxiter`` must be a positive integer, ``rtol`` lie in (0, 1)), and
         before any work when the snapshots would not fit in memory or the number of steps is
@@ -454,7 +461,8 @@ def osmosis(f, v, times, tau=None, *, h: float = 1.0, method: str = "auto", rtol
     channels = [(f, v)] if f.ndim < 3 else [(f[..., c], v[..., c]) for c in range(f.shape[2])]
     results, infos = [], []
     for fc, vc in channels:
-        A = osmosis_matrix(canonical_drift(vc, h), h)
+        # the canonical drift of a positive v always has |d| h < 2: no check needed
+        A = _matrix(vc.shape, *_faces(vc.shape, _canonical_drift(vc, h)), h)
         snaps, info = _solvers.run(fc, A, times, tau, method, vc, rtol, None, True)
         results.append(snaps)
         infos.append(info)

@@ -27,7 +27,7 @@ import numpy as np
 
 from ._threads import blas_limit
 from ._validation import (ArgumentTypeError, check_betas, check_int, check_memory, check_points,
-                          check_positive_int, check_real, check_rng, check_steps, check_work)
+                          check_positive_int, check_rng, check_steps, check_work)
 from .mixture import Mixture
 from .schedules import alpha_bar as _alpha_bar
 

@@ -55,6 +55,10 @@ def standardize(samples, u0, betas, step: int) -> np.ndarray:
         raise ValueError("step must be at least 1: u_0 carries no noise to standardise")
     if u0.ndim and samples.shape[-u0.ndim:] != u0.shape:
         raise ValueError(f"samples must end with the shape of u0 {u0.shape}, got {samples.shape}")
+    return _standardize(samples, u0, log_ab, step)
+
+
+def _standardize(samples, u0, log_ab, step: int) -> np.ndarray:
     scale = np.exp(0.5 * log_ab[step])
     sd = np.sqrt(-np.expm1(log_ab[step]))
     return (samples - scale * u0) / sd
@@ -92,6 +96,10 @@ def innovations(snapshots, u0, betas, steps) -> np.ndarray:
         raise ValueError("steps must contain at least one step > 0: u_0 alone has no innovations")
     check_same_shape(snapshots, np.empty((steps.size,) + u0.shape), "snapshots",
                      "(len(steps),) + u0.shape")
+    return _innovations(snapshots, u0, log_ab, steps)
+
+
+def _innovations(snapshots, u0, log_ab, steps) -> np.ndarray:
     previous_step, previous = 0, u0
     out = []
     for step, u in zip(steps.tolist(), snapshots):
@@ -161,9 +169,13 @@ def normality_report(z) -> NormalityReport:
         errors to be meaningful.
     """
     z = as_float_array(z, "z").ravel().astype(np.float64)
+    if z.size < 100:
+        raise ValueError(f"normality_report needs at least 100 values, got {z.size}")
+    return _normality_report(z)
+
+
+def _normality_report(z: np.ndarray) -> NormalityReport:
     n = z.size
-    if n < 100:
-        raise ValueError(f"normality_report needs at least 100 values, got {n}")
     mean = z.mean()
     var = z.var(ddof=1)
     stats_ = {
@@ -291,18 +303,21 @@ def trajectory_report(snapshots, u0, betas, steps) -> TrajectoryReport:
     betas : array_like, shape (T,)
     steps : sequence of int, length K
     """
+    z = innovations(snapshots, u0, betas, steps)  # validates every argument, once
+    if z[0].size < 100:
+        raise ValueError(f"trajectory_report needs at least 100 values per snapshot, got {z[0].size}")
     snapshots = as_float_array(snapshots, "snapshots")
     u0 = as_float_array(u0, "u0")
-    z = innovations(snapshots, u0, betas, steps)
+    log_ab = log_alpha_bar(betas)
     marginals = {
-        int(step): normality_report(standardize(snap, u0, betas, int(step)))
+        int(step): _normality_report(_standardize(snap, u0, log_ab, int(step)).ravel().astype(np.float64))
         for step, snap in zip(np.asarray(steps).tolist(), snapshots)
         if step > 0
     }
     lags = lag_correlations(z) if z.shape[0] > 1 else np.empty(0)
     return TrajectoryReport(
         marginals=marginals,
-        innovations=normality_report(z),
+        innovations=_normality_report(z.ravel().astype(np.float64)),
         lag_correlations=lags,
         lag_standard_error=float(1.0 / np.sqrt(z[0].size)),
     )

@@ -532,3 +532,39 @@ def test_gaussian_marginal_moments_match_the_forward_process():
     assert np.all(np.abs(np.cov(ui.T) - s) <= Z_MAX_steady_state * se_cov)
     # The wrong scaling ᾱ·m (instead of √ᾱ·m) is rejected.
     assert np.any(np.abs(ui.mean(0) - a * mean) > Z_MAX_steady_state * np.sqrt(np.diag(s) / n))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_caller_noise_reproduces_the_chain_bit_for_bit(dtype):
+    """iterate_forward(noise=...), forward_step(noise=...) and add_noise use the noise the
+    rng would draw and give identical bits (the permutation chapter relies on it)."""
+    u0 = np.random.default_rng(0).standard_normal((5, 4)).astype(dtype)
+    betas = sch.linear_betas(30, 1e-3, 0.2)
+    ref = fw.iterate_forward(u0, betas, [0, 7, 30], np.random.default_rng(1))
+    twin = np.random.default_rng(1)
+    stack = np.stack([twin.standard_normal(u0.shape, dtype=dtype) for _ in range(30)])
+    np.testing.assert_array_equal(fw.iterate_forward(u0, betas, [0, 7, 30], noise=stack), ref)
+    twin = np.random.default_rng(1)
+    got = fw.iterate_forward(u0, betas, [0, 7, 30],
+                             noise=lambda i: twin.standard_normal(u0.shape, dtype=dtype))
+    np.testing.assert_array_equal(got, ref)
+    g = np.random.default_rng(2).standard_normal(u0.shape, dtype=dtype)
+    np.testing.assert_array_equal(fw.forward_step(u0, 0.1, noise=g),
+                                  fw.forward_step(u0, 0.1, np.random.default_rng(2)))
+    np.testing.assert_array_equal(fw.add_noise(u0, g, betas, 12),
+                                  fw.sample_marginal(u0, betas, 12, np.random.default_rng(2)))
+
+
+def test_add_noise_is_eq5_and_checks_its_noise():
+    betas = sch.constant_betas(0.02, 100)
+    u0, g = np.full(3, 0.5), np.array([1.0, -1.0, 0.0])
+    scale, var = fw.transition_coefficients(betas, 0, 40)
+    np.testing.assert_allclose(fw.add_noise(u0, g, betas, 40), scale * u0 + np.sqrt(var) * g,
+                               rtol=1e-15)
+    np.testing.assert_array_equal(fw.add_noise(u0, g, betas, 0), u0)  # step 0: the data
+    with pytest.raises(ValueError, match="noise must have the shape of u"):
+        fw.add_noise(u0, np.zeros(2), betas, 1)
+    with pytest.raises(ValueError, match="noise must be finite"):
+        fw.add_noise(u0, [0.0, np.nan, 0.0], betas, 1)
+    with pytest.raises(TypeError, match="Generator"):
+        fw.forward_step(u0, 0.1)  # neither rng nor noise

@@ -350,3 +350,51 @@ def test_target_se_puts_the_draws_where_the_summand_varies():
     assert est.roundoff[0] > est.roundoff[1] > 0 and est.roundoff[0] < 1e-6
     with pytest.raises(ValueError, match="target_se"):
         mx.mixture_entropy_mc(digits, 0.5, 10, np.random.default_rng(0), target_se=0.0)
+
+
+def _brute_force(x, centers, s, v):
+    """Weights, log-density and posterior mean of (1/N) Σ N(s f_k, v I) without any tricks."""
+    d2 = ((x[:, None, :] - s * centers[None]) ** 2).sum(-1)
+    logw = -0.5 * d2 / v
+    lse = np.log(np.exp(logw - logw.max(1, keepdims=True)).sum(1)) + logw.max(1)
+    n = centers.shape[1]
+    logp = lse - np.log(len(centers)) - 0.5 * n * np.log(2 * np.pi * v)
+    w = np.exp(logw - lse[:, None])
+    return logp, w @ centers
+
+
+@pytest.mark.parametrize("h", [0.0, 0.4])
+def test_mixture_object_matches_brute_force(h):
+    rng = np.random.default_rng(3)
+    centers = rng.uniform(-1, 1, (9, 4))
+    x = rng.standard_normal((6, 4))
+    mix = mx.Mixture(centers, h, chunk_size=5)  # chunking exercised
+    a = 0.4
+    s, v = mix.parameters(a)
+    assert (s, v) == (pytest.approx(np.sqrt(a)), pytest.approx(a * h * h + 1 - a))
+    logp, m = _brute_force(x, centers, s, v)
+    np.testing.assert_allclose(mix.logpdf(x, a), logp, rtol=1e-12, atol=1e-12)
+    c = h * h * s / v  # Wiener shrinkage within a component
+    np.testing.assert_allclose(mix.posterior_mean(x, a), (1 - c * s) * m + c * x, rtol=1e-12,
+                               atol=1e-12)
+    # score = ∇ log p, checked by central differences (step 1e-5: error ~1e-10)
+    eps = 1e-5
+    fd = np.stack([(mix.logpdf(x + eps * e, a) - mix.logpdf(x - eps * e, a)) / (2 * eps)
+                   for e in np.eye(4)], axis=1)
+    np.testing.assert_allclose(mix.score(x, a), fd, rtol=1e-6, atol=1e-6)
+    draws = mix.sample(a, 5, np.random.default_rng(0))
+    assert draws.shape == (5, 4)
+
+
+def test_mixture_object_validates_once_and_clearly():
+    with pytest.raises(ValueError, match="centers must have shape"):
+        mx.Mixture(np.zeros(3))
+    with pytest.raises(ValueError, match="bandwidth must be a finite non-negative number"):
+        mx.Mixture(np.zeros((2, 2)), -0.1)
+    mix = mx.Mixture(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="no density at alpha_bar = 1"):
+        mix.logpdf(np.zeros(2), 1.0)
+    with pytest.raises(ValueError, match=r"alpha_bar must lie in \(0, 1\]"):
+        mix.score(np.zeros(2), float("nan"))
+    with pytest.raises(ValueError, match=r"x must have shape \(m, 2\)"):
+        mix.posterior_mean(np.zeros(3), 0.5)

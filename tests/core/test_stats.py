@@ -474,3 +474,34 @@ def test_lag_correlations_needs_two_rows():
         lst.lag_correlations(np.zeros(1))
 
 
+
+
+def test_projection_ks_test_one_test_two_distributions():
+    rng = np.random.default_rng(11)
+    d = lst.random_directions(6, 3, rng)
+    x, y = rng.standard_normal((300, 6)), rng.standard_normal((200, 6))
+    asym = lst.projection_ks_test(x, y, d, norm=True)
+    assert asym.statistics.shape == asym.pvalues.shape == (4,)
+    assert asym.pvalue == min(1.0, 4 * asym.pvalues.min())
+    exact = lst.projection_ks_test(x, y, d, exact=True)
+    from scipy import stats as sst
+    for k in range(3):  # the exact variant is scipy's two-sample test on each projection
+        ref = sst.ks_2samp(x @ d[:, k], y @ d[:, k])
+        assert exact.statistics[k] == pytest.approx(ref.statistic, abs=1e-12)
+        assert exact.pvalues[k] == pytest.approx(ref.pvalue, rel=1e-12)
+    # the asymptotic statistics are the same numbers
+    np.testing.assert_allclose(asym.statistics[:3], exact.statistics, atol=1e-12)
+    # a shift along the first direction is detected
+    assert lst.projection_ks_test(x, y + 1.0 * d[:, 0], d).pvalue < 1e-6  # D ≈ 0.38, √n_eff·D ≈ 4
+    # directions are normalised: scaling them changes nothing
+    assert lst.projection_ks_test(x, y, 3.0 * d).pvalue == pytest.approx(
+        lst.projection_ks_test(x, y, d).pvalue, rel=1e-9)
+
+
+def test_projection_ks_test_validation():
+    with pytest.raises(ValueError, match="directions must have shape"):
+        lst.projection_ks_test(np.zeros((5, 6)), np.zeros((5, 6)), np.ones((5, 2)))
+    with pytest.raises(ValueError, match="same columns"):
+        lst.projection_ks_test(np.zeros((5, 6)), np.zeros((5, 5)), np.ones((6, 2)))
+    with pytest.raises(TypeError, match="Generator"):
+        lst.random_directions(3, 2, 0)

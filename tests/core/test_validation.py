@@ -36,3 +36,63 @@ def test_check_beta_names_the_interval(bad):
 def test_check_rng_requires_a_generator():
     with pytest.raises(TypeError, match="numpy.random.Generator"):
         v.check_rng(np.random.RandomState(0))
+
+
+@pytest.mark.parametrize("bad, error, pattern", [
+    (1.5, TypeError, "k must be an integer in \\[1, 5\\]"), (True, TypeError, "k must be"),
+    (0, ValueError, r"k must lie in \[1, 5\], got 0"), (6, ValueError, r"k must lie in \[1, 5\]")])
+def test_check_int_names_the_range(bad, error, pattern):
+    with pytest.raises(error, match=pattern):
+        v.check_int(bad, "k", 1, 5)
+
+
+def test_check_int_lower_bounds():
+    assert v.check_int(np.int32(3), "n", 2) == 3
+    with pytest.raises(ValueError, match="n must be at least 2, got 1"):
+        v.check_int(1, "n", 2)
+    with pytest.raises(ValueError, match="n must be a non-negative integer"):
+        v.check_int(-1, "n", 0)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), 0.0, 1.0])
+def test_check_real_is_nan_aware(bad):
+    with pytest.raises(ValueError, match=r"c must lie in \(0, 1\)"):
+        v.check_real(bad, "c", 0.0, 1.0)
+    assert v.check_real(0.5, "c", 0.0, 1.0) == 0.5
+    assert v.check_real(1.0, "c", 0.0, 1.0, high_open=False) == 1.0
+
+
+def test_check_alpha_bar_arrays_scalars_and_nan():
+    np.testing.assert_array_equal(v.check_alpha_bar([0.1, 0.9]), [0.1, 0.9])
+    with pytest.raises(ValueError, match=r"every alpha_bar must lie in \(0, 1\)"):
+        v.check_alpha_bar([0.5, 1.0])
+    with pytest.raises(ValueError, match="NaN"):
+        v.check_alpha_bar([0.5, float("nan")])
+    assert v.check_alpha_bar(1.0, upper_closed=True, scalar=True) == 1.0
+    with pytest.raises(ValueError, match=r"alpha_bar must lie in \(0, 1\]"):
+        v.check_alpha_bar(float("nan"), upper_closed=True, scalar=True)
+    with pytest.raises(ValueError, match="single number"):
+        v.check_alpha_bar([0.5], scalar=True)
+    with pytest.raises(TypeError, match="real number"):
+        v.check_alpha_bar("0.5", scalar=True)
+
+
+def test_shape_and_array_checks():
+    with pytest.raises(ValueError, match=r"centers must have shape \(N, n\)"):
+        v.check_training_set(np.zeros(3))
+    assert v.check_training_set(np.zeros((2, 3), np.float32), keep_float32=True).dtype == np.float32
+    assert v.check_points(np.zeros(3), 3).shape == (1, 3)
+    with pytest.raises(ValueError, match=r"x must have shape \(m, 3\)"):
+        v.check_points(np.zeros((2, 4)), 3)
+    with pytest.raises(ValueError, match="v must be strictly positive"):
+        v.check_positive_array([1.0, 0.0], "v")
+    with pytest.raises(ValueError, match="a and b must have the same shape"):
+        v.check_same_shape(np.zeros(2), np.zeros(3), "a", "b")
+    with pytest.raises(ValueError, match="method must be one of"):
+        v.check_choice("x", "method", ("a", "b"))
+    with pytest.raises(ValueError, match="positive semi-definite"):
+        v.check_covariance(np.diag([1.0, -1.0]), definite=False)
+    with pytest.raises(ValueError, match="pixel counts"):
+        v.check_pixel_counts(np.array([1, 0]))
+    u = v.as_state(np.arange(3), "u")
+    assert u.dtype == np.float64 and v.as_state(np.zeros(2, np.float32), "u").dtype == np.float32
