@@ -453,6 +453,17 @@ def check_mean_cov(mean, cov, *, definite: bool = False):
     return mean, cov, lam
 
 
+def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """float32 or float64 (an integer dtype would truncate Gaussian noise to integers)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise ArgumentTypeError(f"{name} must be numpy.float32 or numpy.float64, got {dtype!r}") from None
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"{name} must be numpy.float32 or numpy.float64, got {dt}")
+    return dt
+
+
 def check_grid_shape(shape, name: str = "shape") -> tuple[int, int]:
     """A grid shape (H, W) of two positive integers."""
     return check_shape(shape, name, ndims=(2,))
