@@ -11,7 +11,7 @@ Step indices follow :mod:`lib.core.schedules`: ``betas[i - 1] = β_i`` and ᾱ_0
 Noise may come from the caller instead of ``rng`` (as in diffusers' ``add_noise(x0, noise, t)``):
 :func:`add_noise` is the closed form with given noise, and :func:`forward_step` /
 :func:`iterate_forward` accept ``noise=`` realisations, so an experiment can couple or reuse
-noise (the permutation chapter, paper Eq. 21) without a copy of the chain. With the noise that
+noise (as the proof of Proposition 3, paper Eq. 21, does) without a copy of the chain. With the noise that
 ``rng`` would draw, the results are identical bit for bit.
 
 Examples

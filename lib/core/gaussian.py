@@ -277,7 +277,7 @@ def eq10_lower_bound(n) -> np.ndarray:
     Evaluated in the rationalised form q / (½ + √(¼ − q)), q = (2πe)^(−n): the literal
     formula cancels catastrophically and returns exactly 0 in float64 from n = 14 on, although
     b_n > 0 for every n. b_n ≈ (2πe)^(−n) underflows to 0 itself for n ≳ 290; use
-    ``lib.steady_state.log10_eq10_lower_bound`` there.
+    logarithms there (log10 b_n ≈ −n log10(2πe)).
 
     Any schedule with β_i ≥ b_n for all i has ᾱ_i ≤ (1 − b_n)^i → 0, so Eq. (10) *does* imply
     Proposition 4 — with a guaranteed rate that is useless for real n.

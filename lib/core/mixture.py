@@ -62,8 +62,10 @@ DEFAULT_BLOCK = 1024  # samples drawn and evaluated at once (0.5 MB of float64 f
 
 
 def _stream(x2: np.ndarray, centers: np.ndarray, scale: float, variance: float, chunk_size: int,
-            *, mean: bool):
-    """log Σ_k exp(e_k(x)) and (with ``mean``) the softmax average Σ_k w_k(x) f_k, per point.
+            *, mean: bool, values: np.ndarray | None = None):
+    """log Σ_k exp(e_k(x)) and (with ``mean``) the softmax average Σ_k w_k(x) g_k, per point.
+
+    g_k = f_k unless ``values`` (N, d) gives other rows to average with the same weights.
 
     e_k(x) = [x·(s f_k) − ‖s f_k‖²/2] / v, i.e. −‖x − s f_k‖²/(2v) + ‖x‖²/(2v): one matrix
     product per chunk plus a row vector; the term constant over the components is left to the
@@ -76,13 +78,14 @@ def _stream(x2: np.ndarray, centers: np.ndarray, scale: float, variance: float, 
     offset = (0.5 * scale**2 / variance) * np.einsum("ij,ij->i", centers, centers)
     comp_block = min(n_comp, chunk_size)
     point_block = max(1, chunk_size // comp_block)
+    values = centers if values is None else values
     lse = np.empty(x2.shape[0])
-    avg = np.empty_like(x2) if mean else None
+    avg = np.empty((x2.shape[0], values.shape[1])) if mean else None
     for p0 in range(0, x2.shape[0], point_block):
         xb = x2[p0 : p0 + point_block]
         run_max = np.full(xb.shape[0], -np.inf)
         run_sum = np.zeros(xb.shape[0])
-        run_vec = np.zeros((xb.shape[0], centers.shape[1])) if mean else None
+        run_vec = np.zeros((xb.shape[0], values.shape[1])) if mean else None
         for c0 in range(0, n_comp, comp_block):
             e = xb @ sc[c0 : c0 + comp_block].T
             e -= offset[None, c0 : c0 + comp_block]
@@ -92,7 +95,7 @@ def _stream(x2: np.ndarray, centers: np.ndarray, scale: float, variance: float, 
             shrink = np.exp(run_max - new_max)
             run_sum = run_sum * shrink + e.sum(axis=1)
             if mean:
-                run_vec = run_vec * shrink[:, None] + e @ centers[c0 : c0 + comp_block]
+                run_vec = run_vec * shrink[:, None] + e @ values[c0 : c0 + comp_block]
             run_max = new_max
         lse[p0 : p0 + point_block] = run_max + np.log(run_sum)
         if mean:

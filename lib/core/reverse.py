@@ -28,7 +28,7 @@ import numpy as np
 from ._threads import blas_limit
 from ._validation import (ArgumentTypeError, check_betas, check_int, check_memory, check_points,
                           check_positive_int, check_rng, check_steps, check_work)
-from .mixture import Mixture
+from .mixture import Mixture, _stream
 from .schedules import alpha_bar as _alpha_bar
 
 __all__ = [
@@ -179,23 +179,18 @@ def inpaint(centers, betas, known, mask, rng, *, bandwidth: float = 0.0) -> np.n
     return sample(centers, betas, 1, rng, bandwidth=bandwidth, known=known, mask=mask)["states"][-1]
 
 
-def _conditional_weights(known, mask, centers, bandwidth):
-    """Validated arguments and the component weights given the known pixels (m × N)."""
+def _conditional_args(known, mask, centers, bandwidth):
+    """Validated arguments of the conditional law given the known pixels."""
     mix = Mixture(centers, bandwidth)
-    c = mix.centers
     known = check_points(known, mix.dim, "known")
     mask = np.asarray(mask)
     if mask.dtype != bool or mask.shape != (mix.dim,):
         raise ValueError(f"mask must be a boolean vector of length {mix.dim}")
     if not mask.any():
         raise ValueError("mask must mark at least one known pixel")
-    h = mix.bandwidth
-    if h == 0.0:
+    if mix.bandwidth == 0.0:
         raise ValueError("the conditional law needs bandwidth > 0")
-    kc = c[:, mask]
-    lw = (known[:, mask] @ kc.T - 0.5 * np.einsum("ij,ij->i", kc, kc)[None, :]) / (h * h)
-    lw -= lw.max(axis=1, keepdims=True)
-    return known, mask, c, h, np.exp(lw)
+    return known, mask, mix
 
 
 def conditional_mean(known, mask, centers, bandwidth: float) -> np.ndarray:
@@ -203,14 +198,16 @@ def conditional_mean(known, mask, centers, bandwidth: float) -> np.ndarray:
 
     Given the component k, the pixels are independent, so the missing pixels have mean f_k
     there and the component weights are w_k ∝ N(known[mask]; f_k[mask], h² I): a softmax over
-    the known pixels only (a logsumexp-stabilised softmax; memory m × N).
-    The MMSE completion under the model, the reference for the replacement scheme. ``mask`` is
-    one boolean vector of length n shared by all rows. Returns shape (m, n), known pixels kept.
+    the known pixels only, computed by the streaming log-sum-exp kernel of
+    :mod:`lib.core.mixture` (bounded memory). The MMSE completion under the model, the
+    reference for the replacement scheme. ``mask`` is one boolean vector of length n shared by
+    all rows. Returns shape (m, n), known pixels kept.
     """
-    known, mask, c, _, w = _conditional_weights(known, mask, centers, bandwidth)
-    w /= w.sum(axis=1, keepdims=True)
+    known, mask, mix = _conditional_args(known, mask, centers, bandwidth)
+    c, h = mix.centers, mix.bandwidth
     out = known.copy()
-    out[:, ~mask] = w @ c[:, ~mask]
+    out[:, ~mask] = _stream(known[:, mask], c[:, mask], 1.0, h * h, mix.chunk_size, mean=True,
+                            values=c[:, ~mask])[1]
     return out
 
 
@@ -221,7 +218,11 @@ def conditional_sample(known, mask, centers, bandwidth: float, rng) -> np.ndarra
     f_k + h g. The reference that the replacement scheme would match if it were exact.
     """
     check_rng(rng)
-    known, mask, c, h, w = _conditional_weights(known, mask, centers, bandwidth)
+    known, mask, mix = _conditional_args(known, mask, centers, bandwidth)
+    c, h = mix.centers, mix.bandwidth
+    kc = c[:, mask]
+    lw = (known[:, mask] @ kc.T - 0.5 * np.einsum("ij,ij->i", kc, kc)[None, :]) / (h * h)
+    w = np.exp(lw - lw.max(axis=1, keepdims=True))
     cdf = np.cumsum(w, axis=1)
     k = (cdf < rng.uniform(size=(known.shape[0], 1)) * cdf[:, -1:]).sum(axis=1)
     out = known.copy()
