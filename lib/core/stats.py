@@ -170,7 +170,7 @@ def normality_report(z) -> NormalityReport:
     """
     z = as_float_array(z, "z").ravel().astype(np.float64)
     if z.size < 100:
-        raise ValueError(f"normality_report needs at least 100 values, got {z.size}")
+        raise ValueError(f"z must hold at least 100 values, got {z.size} (normality_report)")
     return _normality_report(z)
 
 
@@ -305,7 +305,7 @@ def trajectory_report(snapshots, u0, betas, steps) -> TrajectoryReport:
     """
     z = innovations(snapshots, u0, betas, steps)  # validates every argument, once
     if z[0].size < 100:
-        raise ValueError(f"trajectory_report needs at least 100 values per snapshot, got {z[0].size}")
+        raise ValueError(f"u0 must hold at least 100 values per snapshot (trajectory_report), got {z[0].size}")
     snapshots = as_float_array(snapshots, "snapshots")
     u0 = as_float_array(u0, "u0")
     log_ab = log_alpha_bar(betas)
