@@ -327,34 +327,43 @@ def explicit_step_bound(A) -> float:
 
 
 def run(u0, A, times, tau, method, weight, rtol, maxiter, return_info):
-    """:func:`lib.core.osmosis.evolve` after its checks of ``u0``, ``A``, ``times`` and ``rtol``."""
-    with blas_limit(BLAS_THREADS):
-        return _evolve(u0, A, times, tau, method, weight, rtol, maxiter, return_info)
-
-
-def _evolve(u0, A, times, tau, method, weight, rtol, maxiter, return_info):
-    check_choice(method, "method", METHODS)
+    """:func:`lib.core.osmosis.evolve`: check every argument once, then time-step."""
     A = check_sparse_square(A, "A")
     u0 = np.array(as_float_array(u0, "u0"), dtype=np.float64)
     n = A.shape[0]
     if u0.size != n:
         raise ValueError(f"u0 has {u0.size} cells but A is {n} × {n}")
-    rtol = check_real(rtol, "rtol", 0.0, 1.0)
-    if maxiter is not None:
-        maxiter = check_int(maxiter, "maxiter", 1)
     check_flag(return_info, "return_info")
-    times = _check_times(times)
-    taus, counts = _step_plan(times, tau)
-    check_memory(times.size * n, f"the snapshots (len(times) = {times.size} × {n} cells)")
-    check_work(float(counts.sum()) * _COST_SOLVE * 5.0 * n,
-               f"{int(counts.sum())} time steps on {n} cells")
-    sym = None
+    plan = check_plan(times, tau, method, rtol, maxiter, n)
     if weight is not None:
         weight = check_positive_array(weight, "weight").ravel()
         if weight.size != n:
             raise ValueError(f"weight has {weight.size} entries but A is {n} × {n}")
-        if method in ("auto", "krylov"):
-            sym = _Symmetriser(A, weight)
+    return run_checked(u0, A, weight, plan, return_info)
+
+
+def check_plan(times, tau, method, rtol, maxiter, n_cells: int) -> tuple:
+    """The checks of the time-stepping arguments shared by ``evolve`` and ``osmosis``.
+
+    Returns ``(times, taus, counts, method, rtol, maxiter)``; fails before any work when the
+    snapshots would not fit in memory or the steps are out of reach.
+    """
+    check_choice(method, "method", METHODS)
+    rtol = check_real(rtol, "rtol", 0.0, 1.0)
+    if maxiter is not None:
+        maxiter = check_int(maxiter, "maxiter", 1)
+    times = _check_times(times)
+    taus, counts = _step_plan(times, tau)
+    check_memory(float(times.size) * n_cells, f"the snapshots (len(times) = {times.size} × {n_cells} cells)")
+    check_work(float(counts.sum()) * _COST_SOLVE * 5.0 * n_cells,
+               f"{int(counts.sum())} time steps on {n_cells} cells")
+    return times, taus, counts, method, rtol, maxiter
+
+
+def run_checked(u0, A, weight, plan, return_info):
+    """Time-step validated arguments (``plan`` from :func:`check_plan`)."""
+    times, taus, counts, method, rtol, maxiter = plan
+    sym = _Symmetriser(A, weight) if weight is not None and method in ("auto", "krylov") else None
     if method == "krylov" and (sym is None or not sym.ok):
         raise ValueError("method='krylov' needs a positive weight with A·diag(weight) symmetric")
     if method == "explicit":
@@ -364,7 +373,8 @@ def _evolve(u0, A, times, tau, method, weight, rtol, maxiter, return_info):
                 f"explicit scheme: tau = {float(taus[counts > 0].max()):g} exceeds the stability "
                 f"bound 1/max|a_ii| = {bound:g}; use an implicit method or a smaller tau"
             )
-    return _time_steps(u0, A, times, taus, counts, method, sym, rtol, maxiter, return_info)
+    with blas_limit(BLAS_THREADS):
+        return _time_steps(u0, A, times, taus, counts, method, sym, rtol, maxiter, return_info)
 
 
 def _mass_check(A, u0: np.ndarray, rtol: float):

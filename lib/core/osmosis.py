@@ -456,14 +456,20 @@ def osmosis(f, v, times, tau=None, *, h: float = 1.0, method: str = "auto", rtol
     f = _grid_array(f, "f")
     v = _grid_array(v, "v")
     check_same_shape(f, v, "f", "v")
+    return _osmosis(f, v, times, tau, h, method, rtol, return_info)
+
+
+def _osmosis(f, v, times, tau, h, method, rtol, return_info):
+    """:func:`osmosis` after the checks of f and v: each argument is checked once, here."""
     h = _check_h(h)
     check_flag(return_info, "return_info")
+    plan = _solvers.check_plan(times, tau, method, rtol, None, f.size)
     channels = [(f, v)] if f.ndim < 3 else [(f[..., c], v[..., c]) for c in range(f.shape[2])]
     results, infos = [], []
     for fc, vc in channels:
         # the canonical drift of a positive v always has |d| h < 2: no check needed
         A = _matrix(vc.shape, *_faces(vc.shape, _canonical_drift(vc, h)), h)
-        snaps, info = _solvers.run(fc, A, times, tau, method, vc, rtol, None, True)
+        snaps, info = _solvers.run_checked(fc, A, vc.ravel(), plan, True)
         results.append(snaps)
         infos.append(info)
     snapshots = results[0] if f.ndim < 3 else np.stack(results, axis=-1)
@@ -478,6 +484,5 @@ def homogeneous_diffusion(f, times, tau=None, *, h: float = 1.0, method: str = "
     Same arguments and result as :func:`osmosis` without ``v``.
     """
     f = _grid_array(f, "f")
-    return osmosis(f, np.ones_like(f), times, tau, h=h, method=method, rtol=rtol,
-                   return_info=return_info)
+    return _osmosis(f, np.ones_like(f), times, tau, h, method, rtol, return_info)
 
