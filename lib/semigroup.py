@@ -45,7 +45,7 @@ from scipy import stats as _st
 
 from .core import forward
 from .core._validation import (as_float_array, check_betas, check_choice, check_int,
-                               check_probability, check_rng, check_training_set)
+                               check_grid_shape, check_probability, check_rng, check_training_set)
 from .core._validation import check_positive_real as _check_positive
 from .core.schedules import log_alpha_bar
 from .core.stats import KSResult, ks_2samp_columns, projection_ks_test, random_directions
@@ -531,9 +531,7 @@ def gaussian_semigroup_bound(shape, sigma1: float, sigma2: float, *,
     Round-off allowance: u per tap of every 1-D pass, u = eps/2. For large σ the sampling
     error behaves like exp(−2π²σ₁²σ₂²/(σ₁²+σ₂²)) (aliasing of the sampled kernels).
     """
-    shape = tuple(int(s) for s in shape)
-    if len(shape) != 2 or min(shape) < 1:
-        raise ValueError(f"shape must be that of a 2-D image, got {shape}")
+    shape = check_grid_shape(shape)
     sigma1 = _check_positive(sigma1, "sigma1")
     sigma2 = _check_positive(sigma2, "sigma2")
     truncate = _check_positive(truncate, "truncate")
