@@ -104,6 +104,10 @@ def fokker_planck_operator(x, h: float, sign: int = -1) -> sp.csr_array:
         raise ValueError(f"x must be a 1-D array of at least 2 cell centres, got shape {x.shape}")
     if np.any(np.diff(x) <= 0):
         raise ValueError("x must be strictly increasing (cell centres from left to right)")
+    h = _positive_float(h, "h")
+    if not np.allclose(np.diff(x), h, rtol=1e-6, atol=0.0):
+        raise ValueError(f"h must be the spacing of the cell centres x (from grid), got h = {h:g} "
+                         f"and spacings from {float(np.diff(x).min()):g} to {float(np.diff(x).max()):g}")
     log_v = sign * 0.5 * x * x
     v = np.exp(log_v - log_v.max())
     return osmosis.osmosis_matrix(osmosis.canonical_drift(v, h), h)
