@@ -242,9 +242,13 @@ def _rel_residual(M, x: np.ndarray, rhs: np.ndarray) -> float:
     return float(np.linalg.norm(M @ x - rhs)) / max(float(np.linalg.norm(rhs)), 1e-300)
 
 
-# The true residual of BiCGSTAB may exceed its recursively updated one by a few rounding errors
-# of size eps · ‖M‖ ‖x‖; this much slack over rtol is accepted before a step is called failed.
-_RESIDUAL_SLACK = 1.0 + 1e-6
+# BiCGSTAB stops on its recursively updated residual; the true one differs from it by rounding
+# errors of size ~eps · ‖M‖ ‖x‖ / ‖u‖ ≈ eps (1 + 2τ max|a_ii|), e.g. 2e-13 at τ = 100 on the cat,
+# so a step that stopped just below rtol may show a true residual a hair above it (the benchmark
+# shows 1.0e-9 at rtol = 1e-9). A relative excess of 0.1 % is accepted: rtol is an order of
+# magnitude, not a sharp bound. Where the rounding floor itself approaches rtol (τ ≳ 1e5 at
+# rtol = 1e-9) the residual cannot certify rtol, and the step fails, as it should.
+_RESIDUAL_SLACK = 1.0 + 1e-3
 
 
 class SolverError(RuntimeError):
