@@ -425,11 +425,11 @@ def _time_steps(u0, A, times, taus, counts, method, sym, rtol, maxiter, return_i
             m_cap = min(_KRYLOV_MAX_ITER, max(20, KRYLOV_MEMORY // (8 * n)))
             try:
                 X, iters, res = _krylov_run(sym, A, u, tau_r, np.cumsum([k for _, k in keep]), rtol, m_cap)
-            except _KrylovNotConverged:
+            except _KrylovNotConverged as exc:
                 if method == "krylov":
                     raise SolverError(
                         f"Lanczos did not converge to rtol = {rtol:g} within {m_cap} steps "
-                        f"(tau = {tau_r:g}, {run_steps} steps); use method='splu'"
+                        f"(tau = {tau_r:g}, {run_steps} steps: {exc}); use method='splu'"
                     ) from None
                 choice = "splu"
             else:
