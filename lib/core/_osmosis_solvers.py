@@ -265,15 +265,15 @@ def _check_residual(solver: str, res: float, rtol: float, tau: float) -> None:
         )
 
 
-def _check_mass(mass0: float, u: np.ndarray, tol: float, tau: float, method: str) -> None:
+def check_mass(mass0: float, u: np.ndarray, tol: float, where: str) -> None:
     """Raise unless Σu is within ``tol`` of the initial mass (A has zero column sums)."""
     err = abs(float(u.sum()) - mass0)
     if not err <= tol:  # NaN fails too
         scale = max(abs(mass0), 1e-300)
         raise SolverError(
-            f"{method}: after the steps with tau = {tau:g} the mass is off by {err:.3g} "
-            f"(relative {err / scale:.3g}), above the tolerance {tol:.3g} that rtol and the "
-            f"round-off of A allow; the result would be wrong. Use a smaller tau"
+            f"{where}: the mass is off by {err:.3g} (relative {err / scale:.3g}), above the "
+            f"tolerance {tol:.3g} that the solver's tolerance and round-off allow; the result "
+            f"would be wrong. Use a smaller step"
         )
 
 
@@ -449,7 +449,7 @@ def _time_steps(u0, A, times, taus, counts, method, sym, rtol, maxiter, return_i
         if mass is not None and run_steps:
             mass_tol += run_steps * mass[1](tau_r)
             for j, _ in keep:
-                _check_mass(mass[0], out[j], mass_tol, tau_r, choice)
+                check_mass(mass[0], out[j], mass_tol, f"{choice}, after the steps with tau = {tau_r:g}")
         rec_taus.append(tau_r)
         rec_steps.append(run_steps)
         rec_methods.append(choice)
