@@ -242,9 +242,13 @@ def _rel_residual(M, x: np.ndarray, rhs: np.ndarray) -> float:
     return float(np.linalg.norm(M @ x - rhs)) / max(float(np.linalg.norm(rhs)), 1e-300)
 
 
-# The true residual of BiCGSTAB may exceed its recursively updated one by a few rounding errors
-# of size eps · ‖M‖ ‖x‖; this much slack over rtol is accepted before a step is called failed.
-_RESIDUAL_SLACK = 1.0 + 1e-6
+# BiCGSTAB stops on its recursively updated residual; the true one differs from it by rounding
+# errors of size ~eps · ‖M‖ ‖x‖ / ‖u‖ ≈ eps (1 + 2τ max|a_ii|), e.g. 2e-13 at τ = 100 on the cat,
+# so a step that stopped just below rtol may show a true residual a hair above it (the benchmark
+# shows 1.0e-9 at rtol = 1e-9). A relative excess of 0.1 % is accepted: rtol is an order of
+# magnitude, not a sharp bound. Where the rounding floor itself approaches rtol (τ ≳ 1e5 at
+# rtol = 1e-9) the residual cannot certify rtol, and the step fails, as it should.
+_RESIDUAL_SLACK = 1.0 + 1e-3
 
 
 class SolverError(RuntimeError):
@@ -261,15 +265,15 @@ def _check_residual(solver: str, res: float, rtol: float, tau: float) -> None:
         )
 
 
-def _check_mass(mass0: float, u: np.ndarray, tol: float, tau: float, method: str) -> None:
+def check_mass(mass0: float, u: np.ndarray, tol: float, where: str) -> None:
     """Raise unless Σu is within ``tol`` of the initial mass (A has zero column sums)."""
     err = abs(float(u.sum()) - mass0)
     if not err <= tol:  # NaN fails too
         scale = max(abs(mass0), 1e-300)
         raise SolverError(
-            f"{method}: after the steps with tau = {tau:g} the mass is off by {err:.3g} "
-            f"(relative {err / scale:.3g}), above the tolerance {tol:.3g} that rtol and the "
-            f"round-off of A allow; the result would be wrong. Use a smaller tau"
+            f"{where}: the mass is off by {err:.3g} (relative {err / scale:.3g}), above the "
+            f"tolerance {tol:.3g} that the solver's tolerance and round-off allow; the result "
+            f"would be wrong. Use a smaller step"
         )
 
 
@@ -421,11 +425,11 @@ def _time_steps(u0, A, times, taus, counts, method, sym, rtol, maxiter, return_i
             m_cap = min(_KRYLOV_MAX_ITER, max(20, KRYLOV_MEMORY // (8 * n)))
             try:
                 X, iters, res = _krylov_run(sym, A, u, tau_r, np.cumsum([k for _, k in keep]), rtol, m_cap)
-            except _KrylovNotConverged:
+            except _KrylovNotConverged as exc:
                 if method == "krylov":
                     raise SolverError(
                         f"Lanczos did not converge to rtol = {rtol:g} within {m_cap} steps "
-                        f"(tau = {tau_r:g}, {run_steps} steps); use method='splu'"
+                        f"(tau = {tau_r:g}, {run_steps} steps: {exc}); use method='splu'"
                     ) from None
                 choice = "splu"
             else:
@@ -445,7 +449,7 @@ def _time_steps(u0, A, times, taus, counts, method, sym, rtol, maxiter, return_i
         if mass is not None and run_steps:
             mass_tol += run_steps * mass[1](tau_r)
             for j, _ in keep:
-                _check_mass(mass[0], out[j], mass_tol, tau_r, choice)
+                check_mass(mass[0], out[j], mass_tol, f"{choice}, after the steps with tau = {tau_r:g}")
         rec_taus.append(tau_r)
         rec_steps.append(run_steps)
         rec_methods.append(choice)

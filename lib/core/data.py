@@ -15,9 +15,17 @@ __all__ = ["block_mean", "cat", "digits", "to_unit_range"]
 
 
 def to_unit_range(image, max_value: float = 255.0) -> np.ndarray:
-    """Map grey values in [0, max_value] linearly to [−1, 1] (float64)."""
+    """Map grey values in [0, max_value] linearly to [−1, 1] (float64).
+
+    Values outside [0, max_value] are refused: they are not grey values of that range (an image
+    already in [−1, 1], or a wrong ``max_value``), and mapping them would silently leave [−1, 1].
+    """
     max_value = check_real(max_value, "max_value", 0.0)
     arr = as_float_array(image, "image").astype(np.float64, copy=False)
+    if arr.min() < 0.0 or arr.max() > max_value:
+        raise ValueError(
+            f"image must hold grey values in [0, max_value] = [0, {max_value:g}], got values from "
+            f"{float(arr.min()):g} to {float(arr.max()):g}")
     return arr / (max_value / 2.0) - 1.0
 
 

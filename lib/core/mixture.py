@@ -365,9 +365,9 @@ def kl_to_standard_normal_mc(centers, alpha_bar, n_samples: int, rng: np.random.
 
     The standard error is the sample standard deviation of d over √M.
 
-    Cost: about K · M · N · n multiply-adds (K values of ᾱ, M = n_samples draws, N components of n
-    pixels), e.g. 2 · 10⁹ for one ᾱ, 10⁴ draws and the 1797 digits, a second or two. Requests
-    above ``lib.core._validation.WORK_LIMIT`` (10¹³, hours) fail at once with the estimate.
+    Cost: about K · M · N · n multiply-adds (K values of ᾱ, M = n_samples draws, N
+    components of n pixels): 10⁹ for one ᾱ, 10⁴ draws and the digits, about a second. More than
+    ``lib.core._validation.WORK_LIMIT`` (10¹³, hours) fails at once with the estimate.
 
     Parameters
     ----------
@@ -545,9 +545,10 @@ def mixture_entropy_mc(
     stopping rule looks at the spread, not at the mean, so the estimate stays unbiased up to a
     correlation between sample mean and sample variance of order 1/draws.)
 
-    Cost: about K · M · N · n multiply-adds (K values of ᾱ, M = max_samples (n_samples without target_se) draws, N components of n
-    pixels), e.g. 2 · 10⁹ for one ᾱ, 10⁴ draws and the 1797 digits, a second or two. Requests
-    above ``lib.core._validation.WORK_LIMIT`` (10¹³, hours) fail at once with the estimate.
+    Cost: about K · M · N · n multiply-adds (K values of ᾱ, M = max_samples draws, or n_samples
+    without target_se, N components of n pixels): 10⁹ for one ᾱ, 10⁴ draws and the digits, about a
+    second. More than
+    ``lib.core._validation.WORK_LIMIT`` (10¹³, hours) fails at once with the estimate.
 
     Parameters
     ----------
@@ -661,9 +662,9 @@ def mixture_entropy_rate_mc(centers, alpha_bar, n_samples: int, rng: np.random.G
     mmse < n(1 − ᾱ). The summand ᾱ (n(1 − ᾱ) − ‖f_K − f̂(U)‖²) / (2(1 − ᾱ)²) is averaged over
     labelled draws (as in :func:`mixture_entropy_mc`). For a constant β, dH/di = −ln(1 − β) dH/dt.
 
-    Cost: about K · M · N · n multiply-adds (K values of ᾱ, M = n_samples draws, N components of n
-    pixels), e.g. 2 · 10⁹ for one ᾱ, 10⁴ draws and the 1797 digits, a second or two. Requests
-    above ``lib.core._validation.WORK_LIMIT`` (10¹³, hours) fail at once with the estimate.
+    Cost: about K · M · N · n multiply-adds (K values of ᾱ, M = n_samples draws, N
+    components of n pixels): 10⁹ for one ᾱ, 10⁴ draws and the digits, about a second. More than
+    ``lib.core._validation.WORK_LIMIT`` (10¹³, hours) fails at once with the estimate.
 
     Returns
     -------

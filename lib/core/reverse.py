@@ -115,17 +115,17 @@ def sample(centers, betas, size: int, rng, *, bandwidth: float = 0.0, record=Non
         is True are overwritten by √ᾱ_i known + √(1 − ᾱ_i) g, a fresh forward-noised copy of
         the known image at that step (exactly ``known`` at step 0).
 
+    Returns
+    -------
+    dict
+        ``"steps"`` (recorded steps, increasing) and ``"states"`` (len(steps), m, n) float64.
+
     Notes
     -----
     Cost: about T · m · N · n multiply-adds (T steps, m chains, N training images of n pixels),
     e.g. 10¹⁰ (seconds) for T = 1000, 100 chains and 1797 digits of 64 pixels; requests above
     ``lib.core._validation.WORK_LIMIT`` (10¹³, hours) fail at once with the estimate, and the
     recorded states must fit in ``MEMORY_LIMIT``.
-
-    Returns
-    -------
-    dict
-        ``"steps"`` (recorded steps, increasing) and ``"states"`` (len(steps), m, n) float64.
     """
     mix = Mixture(centers, bandwidth)
     betas = check_betas(betas)

@@ -229,3 +229,13 @@ def test_work_out_of_reach_fails_at_once():
     centers = np.zeros((1797, 64))
     with pytest.raises(ValueError, match="multiply-adds"):
         mixture.mixture_entropy_mc(centers, [0.5] * 10, 10**9, np.random.default_rng(0))
+
+
+def test_exact_fokker_planck_flow_out_of_reach_fails_at_once():
+    """exp(tA) p0 costs about ‖tA‖₁ products with A: t_osm = 1e12 would run for days."""
+    x, h = fp.grid(400)
+    p0 = fp.mixture_pdf(x, (1.0,), (0.0,), (1.0,))
+    with pytest.raises(ValueError, match=r"t_osm = 1e\+12 .* multiply-adds"):
+        fp.solve_fokker_planck(p0, x, h, [1e12], method="exact")
+    with pytest.raises(ValueError, match="time steps .* multiply-adds"):
+        fp.solve_fokker_planck(p0, x, h, [1e3], n_sub=10**12)
