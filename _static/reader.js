@@ -107,4 +107,18 @@
     setup();
   }
   window.addEventListener("load", fixAccessibleNames);
+
+  /*
+   * 5. Printing (with _static/reader-print.css): collapsed "Show code cell source" blocks print
+   *    open, because the code is part of the argument; they close again afterwards.
+   */
+  let openedForPrint = [];
+  window.addEventListener("beforeprint", () => {
+    openedForPrint = Array.from(document.querySelectorAll("details:not([open])"));
+    openedForPrint.forEach((details) => { details.open = true; });
+  });
+  window.addEventListener("afterprint", () => {
+    openedForPrint.forEach((details) => { details.open = false; });
+    openedForPrint = [];
+  });
 })();

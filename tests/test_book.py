@@ -77,6 +77,9 @@ def built_book() -> Path:
     command = [str(jupyter_book), "build", "--all", "-W", "-n", "--keep-going", str(ROOT)]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    # the README's build command ends by printing the book to PDF
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "print_book.py")], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, f"printing the book failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return HTML_DIR
 
 
@@ -185,6 +188,91 @@ def _check_controls(page) -> list[str]:
         if page.content() == before:
             dead.append(f"button {title!r} changes nothing")
     return dead
+
+
+def test_downloads_to_run_the_chapters(built_book):
+    """The intro links a code bundle with everything needed to run the notebooks, the README,
+    the executed notebooks and the PDF; each chapter's download button gives the executed
+    notebook (with outputs)."""
+    import zipfile
+
+    import nbformat
+
+    intro = (built_book / "chapters" / "intro.html").read_text(encoding="utf-8")
+    hrefs = re.findall(r'<a class="book-download" href="([^"]+)"', intro)
+    assert len(hrefs) >= 4, hrefs
+    for href in hrefs:
+        assert (built_book / "chapters" / href).resolve().is_file(), f"the intro links a missing download: {href}"
+    notebooks = sorted(p.name for p in (ROOT / "chapters").glob("*.ipynb"))
+    with zipfile.ZipFile(built_book / "downloads" / "diffusion-scale-space-book.zip") as bundle:
+        names = set(bundle.namelist())
+    top = "diffusion-scale-space-book/"
+    for needed in ["README.md", "requirements.txt", "pyproject.toml", "references.bib", "lib/__init__.py"]:
+        assert top + needed in names, needed
+    assert {top + "chapters/" + n for n in notebooks} <= names
+    assert not [n for n in names if "__pycache__" in n or "_build" in n]
+    with zipfile.ZipFile(built_book / "downloads" / "executed-notebooks.zip") as executed:
+        assert {f"executed-notebooks/chapters/{n}" for n in notebooks} <= set(executed.namelist())
+    for name in notebooks:
+        served = nbformat.read(built_book / "_sources" / "chapters" / name, as_version=4)
+        assert any(cell.get("outputs") for cell in served.cells if cell.cell_type == "code"), f"{name} has no outputs"
+
+
+def test_no_repository_button_without_a_repository(built_book):
+    """A local build knows no repository URL: no repository, issue or launch button (a dead link)."""
+    if os.environ.get("BOOK_REPOSITORY_URL"):
+        pytest.skip("this build was given a repository URL")
+    for name in CHAPTER_PAGES:
+        text = (built_book / name).read_text(encoding="utf-8")
+        assert "repository-button" not in text and "mybinder.org" not in text, name
+
+
+def test_repository_url_turns_the_buttons_on(monkeypatch):
+    """With BOOK_REPOSITORY_URL (set by the Pages workflow) the repository and issue buttons are
+    on and the launch buttons have a repository to point at; without it they are off."""
+    sys.path.insert(0, str(ROOT / "_ext"))
+    try:
+        import book_delivery
+    finally:
+        sys.path.remove(str(ROOT / "_ext"))
+
+    class Config:
+        def __init__(self):
+            self.html_theme_options = {"repository_url": "", "launch_buttons": {"binderhub_url": "https://mybinder.org"}}
+
+    monkeypatch.setenv("BOOK_REPOSITORY_URL", "https://github.com/owner/book/")
+    config = Config()
+    book_delivery.configure_repository(None, config)
+    assert config.html_theme_options["repository_url"] == "https://github.com/owner/book"
+    assert config.html_theme_options["use_repository_button"] is True
+    monkeypatch.delenv("BOOK_REPOSITORY_URL")
+    config = Config()
+    book_delivery.configure_repository(None, config)
+    assert "repository_url" not in config.html_theme_options
+    assert config.html_theme_options["use_repository_button"] is False
+
+
+def test_the_book_as_one_pdf(built_book):
+    """tools/print_book.py printed every page, in order, with its chapter number kept, and the
+    intro links the file."""
+    from pypdf import PdfReader
+
+    pdf = PdfReader(built_book / "downloads" / "diffusion-scale-space-book.pdf")
+    titles = [item.title for item in pdf.outline]
+    assert len(titles) == len(PAGES) - 3, titles  # every page of the table of contents
+    numbered = [t for t in titles if re.match(r"^\d+\. ", t)]
+    assert len(numbered) == len(CHAPTER_PAGES) - 3, titles  # chapters keep their numbers
+    assert len(pdf.pages) > len(titles)
+    text = pdf.pages[0].extract_text()
+    assert "Probabilistic diffusion" in text
+
+
+def test_reference_list_is_author_year(built_book):
+    """One citation style: the text cites author-year, and so does the reference list."""
+    text = (built_book / "chapters" / "bibliography.html").read_text(encoding="utf-8")
+    labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span class="fn-bracket">\]</span>', text)
+    assert labels and all(re.search(r"\D, \d{4}[a-z]?$|n\.d\.$", label) for label in labels), labels[:5]
+    assert "Peter, 2023" in labels
 
 
 def test_every_built_page_is_checked(built_book):
