@@ -60,3 +60,54 @@ def test_widget_cells_are_jupyter_only():
                 if not {"remove-cell", "skip-execution"} <= tags:
                     offenders.append(path.name)
     assert not offenders, f"explorer cells without remove-cell + skip-execution: {offenders}"
+
+
+def _code_and_prose(path):
+    for cell in json.loads(path.read_text())["cells"]:
+        yield cell["cell_type"], "".join(cell["source"])
+
+
+def test_prose_numbers_are_evaluated_not_glued():
+    """Numbers in the prose use MyST's {eval} role (rendered by myst-nb's inline execution and by
+    jupyterlab-myst), never {glue:...}, which JupyterLab shows as raw markup."""
+    glued = [p.name for p in NOTEBOOKS if "{glue" in p.read_text() or "myst_nb import glue" in p.read_text()]
+    assert not glued, f"glue left in {glued}"
+
+
+def test_every_eval_refers_to_a_value_added_before_it():
+    """Inline execution evaluates each {eval} after the code cells above it only: a number
+    added further down is not there yet (glue used to allow that)."""
+    import ast
+
+    missing = []
+    for path in NOTEBOOKS:
+        patterns = []
+        for kind, source in _code_and_prose(path):
+            if kind == "code":
+                for node in ast.walk(ast.parse(source)):
+                    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                            and node.func.attr == "add" and getattr(node.func.value, "id", None) == "v"):
+                        name = node.args[0]
+                        if isinstance(name, ast.Constant):
+                            patterns.append(re.escape(name.value))
+                        elif isinstance(name, ast.JoinedStr):
+                            patterns.append("".join(re.escape(p.value) if isinstance(p, ast.Constant)
+                                                    else r"\w+" for p in name.values))
+            else:
+                for name in re.findall(r"\{eval\}`v\.(\w+)`", source):
+                    if not any(re.fullmatch(p, name) for p in patterns):
+                        missing.append(f"{path.name}: {name}")
+    assert not missing, f"{{eval}} before its value is added: {missing}"
+
+
+def test_no_code_cell_ends_with_a_semicolon():
+    """A trailing ';' makes IPython's display hook silence every later expression evaluated
+    without history — which is how myst-nb evaluates {eval}: the numbers after such a cell
+    vanish from the page. Assign the figure instead (fig = ...)."""
+    offenders = [
+        path.name
+        for path in NOTEBOOKS
+        for kind, source in _code_and_prose(path)
+        if kind == "code" and source.rstrip().endswith(";")
+    ]
+    assert not offenders, f"code cells ending with ';' in {sorted(set(offenders))}"
