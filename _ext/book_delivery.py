@@ -69,7 +69,12 @@ def configure_repository(app, config) -> None:
         options["use_repository_button"] = False
         options["use_issues_button"] = False
         options["use_edit_page_button"] = False
-        # the launch buttons need the repository too (sphinx-book-theme skips them without it)
+        # no launch buttons either: they open the repository (and sphinx-book-theme 1.3 fails
+        # on a launch URL without a repository instead of skipping the button)
+        launch = dict(options.get("launch_buttons") or {})
+        for key in ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url", "jupyterlite_url"):
+            launch.pop(key, None)
+        options["launch_buttons"] = launch
 
 
 # --- 2. downloads ---------------------------------------------------------------------------

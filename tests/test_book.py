@@ -250,6 +250,7 @@ def test_repository_url_turns_the_buttons_on(monkeypatch):
     book_delivery.configure_repository(None, config)
     assert "repository_url" not in config.html_theme_options
     assert config.html_theme_options["use_repository_button"] is False
+    assert not config.html_theme_options["launch_buttons"].get("binderhub_url")
 
 
 def test_the_book_as_one_pdf(built_book):
