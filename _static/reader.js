@@ -69,12 +69,13 @@
       const visible = button.textContent.replace(/\s+/g, " ").replace(/\s*\+\s*/g, "+").trim();
       if (visible) button.setAttribute("aria-label", visible);
     });
-    // Font Awesome's script may turn the <i title> icons into <svg><title> at any time
-    document.querySelectorAll(".theme-switch-button [title]").forEach((icon) => {
-      icon.setAttribute("aria-hidden", "true");
-      icon.removeAttribute("title");
-    });
+    // The icons are decoration (the button's name says what it does). Font Awesome's script
+    // turns each <i title> into an <svg role="img"><title> at some point after load: hide them.
+    document.querySelectorAll(".theme-switch-button [title]").forEach((icon) => icon.removeAttribute("title"));
     document.querySelectorAll(".theme-switch-button svg title").forEach((title) => title.remove());
+    document.querySelectorAll(".theme-switch-button i, .theme-switch-button svg").forEach((icon) => {
+      if (icon.getAttribute("aria-hidden") !== "true") icon.setAttribute("aria-hidden", "true");
+    });
     // myst-nb's "Show code cell source" toggles (myst_nb/sphinx_.py) are named "Toggle hidden
     // content"; without the aria-label their name is the visible "Show/Hide code cell source".
     document.querySelectorAll("details.hide > summary[aria-label]").forEach((summary) => {
@@ -107,6 +108,12 @@
     setup();
   }
   window.addEventListener("load", fixAccessibleNames);
+  // ... and whenever Font Awesome swaps the colour-mode icons
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll(".theme-switch-button").forEach((button) => {
+      new MutationObserver(fixAccessibleNames).observe(button, { childList: true, subtree: true });
+    });
+  });
 
   /*
    * 5. Printing (with _static/reader-print.css): collapsed "Show code cell source" blocks print

@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -264,7 +265,7 @@ def test_the_book_as_one_pdf(built_book):
     numbered = [t for t in titles if re.match(r"^\d+\. ", t)]
     assert len(numbered) == len(CHAPTER_PAGES) - 3, titles  # chapters keep their numbers
     assert len(pdf.pages) > len(titles)
-    text = pdf.pages[0].extract_text()
+    text = unicodedata.normalize("NFKC", pdf.pages[0].extract_text())  # "ﬀ" ligatures
     assert "Probabilistic diffusion" in text
 
 
