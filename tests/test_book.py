@@ -269,6 +269,33 @@ def test_the_book_as_one_pdf(built_book):
     assert "Probabilistic diffusion" in text
 
 
+PRINT_JS = """() => {
+  const pre = [...document.querySelectorAll('.bd-article pre')].filter(p => p.offsetParent !== null);
+  const cut = pre.filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.textContent.slice(0, 60));
+  const h1 = document.querySelector('.bd-article h1');
+  const cells = [...document.querySelectorAll('div.cell')].map(c => getComputedStyle(c).breakInside);
+  return {pre: pre.length, cut, h1: h1 && getComputedStyle(h1).display !== 'none' ? h1.textContent : null,
+          splittable: cells.filter(b => b !== 'avoid' && b !== 'avoid-page').length, cells: cells.length};
+}"""
+
+
+def test_print_stylesheet(built_book, browser):
+    """Printed (A4 width), a chapter wraps its code instead of cutting it, keeps every cell in
+    one piece where it fits, and keeps its numbered heading."""
+    context = browser.new_context(viewport={"width": 720, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto((built_book / "chapters" / "osmosis.html").as_uri(), wait_until="load")
+        page.emulate_media(media="print")
+        page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+        found = page.evaluate(PRINT_JS)
+    finally:
+        context.close()
+    assert found["pre"] > 5 and not found["cut"], found
+    assert found["h1"] and re.match(r"\d+\. ", found["h1"]), found
+    assert found["cells"] > 5 and not found["splittable"], found
+
+
 def test_reference_list_is_author_year(built_book):
     """One citation style: the text cites author-year, and so does the reference list."""
     text = (built_book / "chapters" / "bibliography.html").read_text(encoding="utf-8")
