@@ -13,8 +13,9 @@ One module per concept:
 - :mod:`lib.fokker_planck` — Feller moments and the Fokker–Planck equation, paper Eqs. (23)–(25);
 - :mod:`lib.reverse` — the reverse process with exact scores, paper Section 3.2;
 - :mod:`lib.osmosis` — linear osmosis filtering, paper Eqs. (26)–(28);
-- :mod:`lib.data` — images and training sets that ship with installed packages;
-- :mod:`lib.plotting` — every figure, player and widget (the only module that draws).
+- :mod:`lib.data` — images and training sets that ship with installed packages.
+
+Figures, tables and explorers live in :mod:`lib.chapters`, one companion per chapter.
 """
 
 import importlib
@@ -26,7 +27,6 @@ _SUBMODULES = (
     "forward",
     "osmosis",
     "permutation",
-    "plotting",
     "reverse",
     "schedules",
     "semigroup",

@@ -1,30 +1,26 @@
-"""The Feller / Fokker-Planck view of the forward process (paper, Eqs. 23-25).
+"""Fokker–Planck chapter (paper, Eqs. 23–25): Feller moments of one step, the forward and
+backward equations checked on exact solutions, and the chapter's comparisons.
 
-Conventions. A schedule is ``betas`` with ``betas[i - 1] = β_i`` (as in :mod:`lib.schedules`).
-The continuous-time limit of the chain is the variance-preserving SDE
-
-    dX = −½ r(t) X dt + √r(t) dW,
-
-whose Feller moments (Eq. 23) are m₁ = −½ r x and m₂ = r. The chain agrees with it *exactly*
-at integer times when r = β_eff = −ln(1 − β) on (i − 1, i]; then the osmosis time
-t_osm = ½ ∫ r dt equals −½ ln ᾱ_i (:func:`osmosis_time`), and the density obeys the 1-D osmosis
-equation ∂p/∂t_osm = p'' − (d p)' with the canonical drift d = −x of the standard normal
-density (:func:`fokker_planck_operator`).
+The finite-volume solver, the time parametrisation and the exact 1-D mixture laws live in
+:mod:`lib.core.fokker_planck` (re-exported here until the chapter imports the core directly).
+Conventions as there: ``betas[i - 1] = β_i``; the SDE is dX = −½ r(t) X dt + √r(t) dW with
+Feller moments m₁ = −½ r x, m₂ = r, exact at integer times for r = β_eff = −ln(1 − β).
 """
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
-import scipy.sparse as sp
 from scipy import stats as _st
-from scipy.sparse.linalg import expm_multiply
 
-from . import forward, osmosis, schedules
-from ._validation import as_float_array, check_beta, check_betas, check_rng
-from ._validation import check_positive_real as _positive_float
-from .steady_state import mixture_logpdf
+from .core import forward, schedules
+from .core._validation import (as_float_array, check_beta, check_betas, check_choice, check_int,
+                               check_memory, check_real, check_rng, check_same_shape, check_work)
+from .core._validation import check_positive_real as _positive_float
+from .core.fokker_planck import *  # noqa: F401,F403
+from .core.fokker_planck import (effective_rate, grid, mixture_cdf, mixture_marginal, mixture_pdf,
+                                 osmosis_time, solve_fokker_planck)
+from .core.stats import variance_test_power
 
 __all__ = [
     "step_moments",
@@ -46,22 +42,9 @@ __all__ = [
     "backward_expectation_mc",
     "backward_residual",
     "observed_order",
+    "rate_discrimination",
+    "chain_comparison",
 ]
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if int(value) < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
-
-
-
-def _check_sign(sign) -> float:
-    if sign not in (1, -1):
-        raise ValueError(f"sign must be +1 or -1, got {sign}")
-    return float(sign)
 
 
 # --- Eq. (23): Feller moments of one step -------------------------------------------------
@@ -93,7 +76,7 @@ def estimate_step_moments(x, beta: float, n: int, rng: np.random.Generator):
     """
     x = as_float_array(x, "x")
     beta = check_beta(beta)
-    n = _positive_int(n, "n")
+    n = check_int(n, "n", 1)
     if n < 2:
         raise ValueError(f"n must be at least 2, got {n}")
     rng = check_rng(rng)
@@ -107,135 +90,27 @@ def estimate_step_moments(x, beta: float, n: int, rng: np.random.Generator):
 # --- time parametrisation ---------------------------------------------------------------
 
 
-def effective_rate(betas) -> np.ndarray:
-    """β_eff = −ln(1 − β): the SDE rate under which the chain is exact at integer times."""
-    return -np.log1p(-check_betas(np.atleast_1d(betas)))
-
-
-def osmosis_time(betas, steps) -> np.ndarray:
-    """t_osm(i) = ½ Σ_{j≤i} β_eff,j = −½ ln ᾱ_i for each step i in ``steps``."""
-    log_ab = schedules.log_alpha_bar(betas)
-    steps = np.asarray(steps)
-    if steps.dtype.kind not in "iu" or np.any(steps < 0) or np.any(steps >= log_ab.size):
-        raise ValueError(f"steps must be integers in [0, {log_ab.size - 1}], got {steps}")
-    return -0.5 * log_ab[steps]
-
-
 def ou_variance(rate: float, t) -> np.ndarray:
     """Var X_t for the SDE with constant rate r from X_0 = 0: 1 − exp(−r t)."""
     rate = _positive_float(rate, "rate")
-    return -np.expm1(-rate * np.asarray(t, dtype=np.float64))
+    t = as_float_array(t, "t").astype(np.float64, copy=False)
+    if np.any(t < 0):
+        raise ValueError(f"t must be non-negative (a time since X_0 = 0), got min {float(t.min())!r}")
+    return -np.expm1(-rate * t)
 
 
 # --- Eq. (24) as osmosis: the finite-volume solver -----------------------------------------
 
 
-def grid(n: int, half_width: float = 8.0) -> tuple[np.ndarray, float]:
-    """Cell centres and spacing of n equal cells on [−half_width, half_width]."""
-    n = _positive_int(n, "n")
-    L = _positive_float(half_width, "half_width")
-    h = 2.0 * L / n
-    return -L + h * (np.arange(n) + 0.5), h
-
-
-def fokker_planck_operator(x, h: float, sign: int = -1) -> sp.csr_array:
-    """Osmosis matrix of Eq. (27) with guidance v = exp(sign · x²/2) on the cell centres x.
-
-    ``sign = -1`` (default): v is the standard normal density, canonical drift d = −x, and
-    ∂p/∂t_osm = A p is the finite-volume Fokker–Planck equation of the variance-preserving
-    process (standard sign, −∂ₓ(m₁p)). ``sign = +1`` gives drift +x, i.e. the paper's
-    Eq. (24) read literally (+∂ₓ(m₁p) with m₁ = −½βx), used as the counterexample.
-    Zero column sums, positive off-diagonals: implicit steps keep mass and positivity.
-    """
-    sign = _check_sign(sign)
-    x = as_float_array(x, "x")
-    if x.ndim != 1 or x.size < 2:
-        raise ValueError("x must be a 1-D array of at least 2 cell centres")
-    log_v = sign * 0.5 * x * x
-    v = np.exp(log_v - log_v.max())
-    return osmosis.osmosis_matrix(osmosis.canonical_drift(v, h), h)
-
-
-def solve_fokker_planck(p0, x, h: float, t_osm, n_sub: int = 1, *, sign: int = -1,
-                        method: str = "implicit") -> np.ndarray:
-    """Densities at the osmosis times ``t_osm`` from the initial density p0 on the grid x.
-
-    ``method="implicit"``: implicit Euler with ``n_sub`` equal steps on every interval between
-    consecutive output times (one sparse LU, :func:`lib.osmosis.evolve`, method "splu").
-    ``method="exact"``: the semi-discrete flow exp(t A) p0 (no time error; for convergence
-    studies in space).
-
-    Returns
-    -------
-    ndarray, shape (len(t_osm), n)
-    """
-    p0 = as_float_array(p0, "p0")
-    t = np.asarray(t_osm, dtype=np.float64)
-    if t.ndim != 1 or np.any(t < 0) or np.any(np.diff(t) <= 0):
-        raise ValueError("t_osm must be a 1-D strictly increasing array of times >= 0")
-    n_sub = _positive_int(n_sub, "n_sub")
-    A = fokker_planck_operator(x, h, sign)
-    if method == "exact":
-        out = np.empty((t.size, p0.size))
-        prev, state = 0.0, p0.copy()
-        for k, tk in enumerate(t):
-            if tk > prev:
-                state = expm_multiply(A * (tk - prev), state)
-            out[k], prev = state, tk
-        return out
-    if method != "implicit":
-        raise ValueError(f"method must be 'implicit' or 'exact', got {method!r}")
-    taus = np.diff(np.concatenate([[0.0], t])) / n_sub
-    taus = np.where(taus > 0, taus, 1.0)
-    return osmosis.evolve(p0, A, t, taus, method="splu")
-
-
 # --- exact solution for a Gaussian mixture -------------------------------------------------
 
 
-def _mixture(weights, means, sds):
-    w = as_float_array(weights, "weights")
-    m = as_float_array(means, "means")
-    s = as_float_array(sds, "sds")
-    if not (w.ndim == m.ndim == s.ndim == 1 and w.size == m.size == s.size and w.size > 0):
-        raise ValueError("weights, means and sds must be 1-D arrays of equal length")
-    if np.any(w <= 0) or np.any(s <= 0):
-        raise ValueError("weights and sds must be positive")
-    return w / w.sum(), m, s
-
-
-def mixture_pdf(x, weights, means, sds) -> np.ndarray:
-    """Density of Σ_k w_k N(μ_k, s_k²) at x (weights normalised to sum 1).
-
-    Each component is evaluated with :func:`lib.steady_state.mixture_logpdf` (one centre).
-    """
-    w, m, s = _mixture(weights, means, sds)
-    x = as_float_array(x, "x")
-    col = x.reshape(-1, 1)
-    out = sum(wk * np.exp(mixture_logpdf(col, [[mk]], 1.0, sk * sk))
-              for wk, mk, sk in zip(w, m, s))
-    return out.reshape(x.shape)
-
-
-def mixture_cdf(x, weights, means, sds) -> np.ndarray:
-    """Distribution function of the mixture Σ_k w_k N(μ_k, s_k²)."""
-    w, m, s = _mixture(weights, means, sds)
-    x = as_float_array(x, "x")
-    return sum(wk * _st.norm.cdf(x, mk, sk) for wk, mk, sk in zip(w, m, s))
-
-
-def mixture_marginal(weights, means, sds, alpha_bar: float):
-    """Exact law of U_i for U_0 ~ Σ w_k N(μ_k, s_k²): components N(√ᾱ μ_k, ᾱ s_k² + 1 − ᾱ)."""
-    w, m, s = _mixture(weights, means, sds)
-    ab = float(alpha_bar)
-    if not 0.0 <= ab <= 1.0:
-        raise ValueError(f"alpha_bar must lie in [0, 1], got {alpha_bar}")
-    return w, np.sqrt(ab) * m, np.sqrt(ab * s * s + 1.0 - ab)
-
-
 def l1_error(p, q, h: float) -> np.ndarray:
-    """h Σ |p − q| along the last axis (L1 distance of two grid densities)."""
-    return h * np.abs(np.asarray(p) - np.asarray(q)).sum(axis=-1)
+    """h Σ |p − q| along the last axis (L1 distance of two grid densities of the same shape)."""
+    p = as_float_array(p, "p")
+    q = as_float_array(q, "q")
+    check_same_shape(p, q, "p", "q")
+    return _positive_float(h, "h") * np.abs(p - q).sum(axis=-1)
 
 
 def _case(alpha_bar=np.exp(-1.0)):
@@ -261,17 +136,26 @@ def space_convergence(ns, half_width: float = 8.0, t_osm: float = 0.5) -> np.nda
 def time_convergence(n_steps, n: int = 400, half_width: float = 8.0,
                      t_osm: float = 0.5) -> np.ndarray:
     """L1 error of implicit Euler (N steps) against exp(t A) p0 on the same grid. Order 1."""
+    n_steps = [check_int(k, f"n_steps[{j}]", 1) for j, k in enumerate(np.atleast_1d(n_steps).tolist())]
     w, m, s, _ = _case()
     x, h = grid(n, half_width)
     p0 = mixture_pdf(x, w, m, s)
     ref = solve_fokker_planck(p0, x, h, [t_osm], method="exact")[0]
-    return np.array([l1_error(solve_fokker_planck(p0, x, h, [t_osm], int(k))[0], ref, h)
+    return np.array([l1_error(solve_fokker_planck(p0, x, h, [t_osm], k)[0], ref, h)
                      for k in n_steps])
 
 
 def observed_order(sizes, errors) -> np.ndarray:
     """Observed orders log(e_k/e_{k+1}) / log(N_{k+1}/N_k) between successive refinements."""
-    sizes, errors = np.asarray(sizes, float), np.asarray(errors, float)
+    sizes = as_float_array(sizes, "sizes").astype(np.float64, copy=False)
+    errors = as_float_array(errors, "errors").astype(np.float64, copy=False)
+    if sizes.ndim != 1 or sizes.size < 2:
+        raise ValueError(f"sizes must be a 1-D sequence of at least two refinements, got shape {sizes.shape}")
+    check_same_shape(sizes, errors, "sizes", "errors")
+    if np.any(sizes <= 0) or np.any(np.diff(sizes) == 0):
+        raise ValueError(f"sizes must be positive and distinct, got {sizes.tolist()}")
+    if np.any(errors <= 0):
+        raise ValueError(f"errors must be positive (a zero error has no order), got {errors.tolist()}")
     return np.log(errors[:-1] / errors[1:]) / np.log(sizes[1:] / sizes[:-1])
 
 
@@ -284,7 +168,13 @@ def forward_residual(sign: int = -1, rate: float = 1.0, dt: float = 1e-4, n: int
     so the residual of the right equation is O(dt² + h²) ≈ 1e-4 while a wrong sign leaves
     O(1). ``sign = -1`` is the standard form; ``sign = +1`` is the paper's Eq. (24).
     """
-    sgn = _check_sign(sign)
+    sgn = float(check_choice(sign, "sign", (1, -1)))
+    rate = _positive_float(rate, "rate")
+    dt = _positive_float(dt, "dt")
+    t = _positive_float(t, "t")
+    n = check_int(n, "n", 11)
+    if dt >= t:
+        raise ValueError(f"dt must be smaller than t (central differences at t ± dt), got dt = {dt}, t = {t}")
     w, m, s, _ = _case()
     x = np.linspace(-8.0, 8.0, n)
     h = x[1] - x[0]
@@ -301,12 +191,6 @@ def forward_residual(sign: int = -1, rate: float = 1.0, dt: float = 1e-4, n: int
 _PHIS = ("cos", "square", "bump")
 
 
-def _check_phi(phi: str) -> str:
-    if phi not in _PHIS:
-        raise ValueError(f"phi must be one of {_PHIS}, got {phi!r}")
-    return phi
-
-
 def _phi(phi, y):
     return {"cos": np.cos, "square": np.square, "bump": lambda z: np.exp(-z * z)}[phi](y)
 
@@ -317,7 +201,7 @@ def backward_expectation(phi: str, x, a, var) -> np.ndarray:
     cos: cos(a x) e^{−var/2}; square: a² x² + var; bump exp(−y²): e^{−a²x²/(1+2var)} / √(1+2var).
     With a = e^{−r(t−τ)/2}, var = 1 − a², this is u(x, τ) = E[φ(U_t) | U_τ = x] of the SDE.
     """
-    _check_phi(phi)
+    check_choice(phi, "phi", _PHIS)
     x = np.asarray(x, dtype=np.float64)
     a, var = np.asarray(a, dtype=np.float64), np.asarray(var, dtype=np.float64)
     if phi == "cos":
@@ -331,15 +215,18 @@ def backward_expectation_mc(phi: str, x, betas, start: int, stop: int, n: int,
                             rng: np.random.Generator):
     """Monte Carlo E[φ(U_stop) | U_start = x]: ``n`` chains per x iterated with Eq. (4).
 
-    Returns the means and their standard errors (shape x.shape).
+    Returns the means and their standard errors (shape x.shape); ``n ≥ 2`` so that the
+    standard error exists. Cost: n · x.size · (stop − start) normal draws.
     """
-    _check_phi(phi)
+    check_choice(phi, "phi", _PHIS)
     x = as_float_array(x, "x")
     betas = check_betas(betas)
-    n = _positive_int(n, "n")
+    n = check_int(n, "n", 2)
     rng = check_rng(rng)
-    if not 0 <= start < stop <= betas.size:
-        raise ValueError(f"need 0 <= start < stop <= {betas.size}, got {start}, {stop}")
+    start = check_int(start, "start", 0, betas.size - 1)
+    stop = check_int(stop, "stop", start + 1, betas.size)
+    check_memory(float(n) * x.size, f"n = {n} chains for each of the {x.size} values of x")
+    check_work(10.0 * n * x.size * (stop - start), f"{n} × {x.size} chains over {stop - start} steps")
     u0 = np.broadcast_to(x, (n,) + x.shape).copy()
     u = forward.iterate_forward(u0, betas[start:stop], [stop - start], rng)[-1]
     vals = _phi(phi, u)
@@ -354,8 +241,16 @@ def backward_residual(phi: str, sign: int = -1, rate: float = 1.0, t: float = 2.
     (Kolmogorov) form has sign = −1; sign = +1 is the paper's Eq. (25) read literally.
     Central differences: the residual of the right form is O(dτ² + dx²) plus round-off.
     """
-    _check_phi(phi)
-    sgn = _check_sign(sign)
+    check_choice(phi, "phi", _PHIS)
+    sgn = float(check_choice(sign, "sign", (1, -1)))
+    rate = _positive_float(rate, "rate")
+    t = _positive_float(t, "t")
+    tau = check_real(tau, "tau", 0.0, low_open=False)
+    dtau = _positive_float(dtau, "dtau")
+    dx = _positive_float(dx, "dx")
+    if not tau + dtau < t:
+        raise ValueError(f"tau must lie before t (tau + dtau < t: the backward equation runs for τ < t), "
+                         f"got tau = {tau}, dtau = {dtau}, t = {t}")
     x = np.linspace(-3.0, 3.0, 61)
 
     def u(xx, tt):
@@ -382,11 +277,9 @@ def rate_discrimination(beta: float, step: int, n: int, rng: np.random.Generator
     two-sided level-``alpha`` variance test (:func:`lib.stats.variance_test_power`) to reject
     rate β when the truth is the chain.
     """
-    from . import stats
-
     beta = check_beta(beta)
-    step = _positive_int(step, "step")
-    n = _positive_int(n, "n")
+    step = check_int(step, "step", 1)
+    n = check_int(n, "n", 1)
     rng = check_rng(rng)
     betas = schedules.constant_betas(beta, step)
     u = forward.sample_marginal(np.zeros(n), betas, step, rng)
@@ -398,7 +291,7 @@ def rate_discrimination(beta: float, step: int, n: int, rng: np.random.Generator
         "estimate": est, "se": se, "var_eff": v_eff, "var_naive": v_naive,
         "difference": v_eff - v_naive,
         "z_eff": (est - v_eff) / se, "z_naive": (est - v_naive) / se,
-        "power": float(stats.variance_test_power(n, v_eff / v_naive, alpha)),
+        "power": float(variance_test_power(n, v_eff / v_naive, alpha)),
     }
 
 
@@ -418,8 +311,10 @@ def chain_comparison(beta: float, steps, n_chains: int, rng: np.random.Generator
     """
     beta = check_beta(beta)
     rng = check_rng(rng)
-    n_chains = _positive_int(n_chains, "n_chains")
-    steps = np.asarray(steps)
+    n_chains = check_int(n_chains, "n_chains", 1)
+    steps = np.atleast_1d(np.asarray(steps))
+    if steps.dtype.kind not in "iu" or steps.ndim != 1 or np.any(steps < 1):
+        raise ValueError(f"steps must be a 1-D sequence of positive integers (no silent truncation), got {steps!r}")
     w, m, s, _ = _case()
     comp = rng.choice(len(w), size=n_chains, p=np.asarray(w) / np.sum(w))
     u0 = rng.normal(np.asarray(m)[comp], np.asarray(s)[comp])

@@ -1,4 +1,6 @@
-"""Property 4 and Proposition 3 (paper, Eq. 21): permutation invariance of trajectories.
+"""Permutation chapter (paper, Property 4, Proposition 3, Eq. 21): permutation invariance of
+trajectories. The chain itself is :mod:`lib.core.forward`, whose caller-supplied noise
+(``noise=``) couples the two trajectories of the proof without a copy of the chain (issue 11).
 
 Permutations of the pixel grid
 ------------------------------
@@ -39,9 +41,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ._validation import as_float_array, check_beta, check_betas, check_rng, check_steps
-from .forward import _as_state
-from .stats import innovations
+import copy
+
+from .core._validation import (as_float_array, as_state, check_betas, check_choice,
+                               check_float_dtype, check_grid_shape, check_int, check_real, check_rng,
+                               check_shape, check_steps)
+from .core.forward import forward_step, iterate_forward
+from .core.stats import innovations
 
 __all__ = [
     "GridPermutation",
@@ -74,22 +80,6 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 # Permutations of the pixel grid
 # ---------------------------------------------------------------------------------------------
-
-
-def _check_shape(shape, name: str = "shape") -> tuple[int, int]:
-    """A grid shape (H, W) of two positive integers."""
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise TypeError(f"{name} must be a pair (H, W) of positive integers, got {shape!r}") from None
-    if len(dims) != 2:
-        raise ValueError(f"{name} must be a pair (H, W) of positive integers, got {shape!r}")
-    for d in dims:
-        if isinstance(d, (bool, np.bool_)) or not isinstance(d, numbers.Integral):
-            raise TypeError(f"{name} must be a pair (H, W) of positive integers, got {shape!r}")
-        if d < 1:
-            raise ValueError(f"{name} must be a pair (H, W) of positive integers, got {shape!r}")
-    return int(dims[0]), int(dims[1])
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,7 +137,7 @@ def _validated_index(index, in_shape) -> tuple[np.ndarray, tuple[int, int]]:
         raise TypeError(f"index must hold integers (pixel numbers), got dtype {arr.dtype}")
     if arr.ndim != 2 or arr.size == 0:
         raise ValueError(f"index must be a non-empty 2-D array (the output grid), got shape {arr.shape}")
-    in_shape = _check_shape(arr.shape if in_shape is None else in_shape, "in_shape")
+    in_shape = check_grid_shape(arr.shape if in_shape is None else in_shape, "in_shape")
     n = in_shape[0] * in_shape[1]
     if arr.size != n:
         raise ValueError(
@@ -200,7 +190,7 @@ def as_permutation(index, in_shape=None, name: str = "") -> GridPermutation:
 
 def _from_grid_op(shape, op, name: str) -> GridPermutation:
     """The permutation that an array operation ``op`` (roll, rot90, flip, …) performs on pixels."""
-    shape = _check_shape(shape)
+    shape = check_grid_shape(shape)
     numbers_ = np.arange(shape[0] * shape[1], dtype=np.int64).reshape(shape)
     return as_permutation(np.ascontiguousarray(op(numbers_)), in_shape=shape, name=name)
 
@@ -218,7 +208,7 @@ def random_permutation(shape, rng: np.random.Generator) -> GridPermutation:
     shape : pair of int
     rng : numpy.random.Generator
     """
-    shape = _check_shape(shape)
+    shape = check_grid_shape(shape)
     check_rng(rng)
     index = rng.permutation(shape[0] * shape[1]).reshape(shape)
     return as_permutation(index, name="random shuffle")
@@ -229,7 +219,7 @@ def translation(shape, shift) -> GridPermutation:
 
     Pixel (y, x) moves to ((y + dy) mod H, (x + dx) mod W): the image is translated on a torus.
     """
-    shape = _check_shape(shape)
+    shape = check_grid_shape(shape)
     try:
         dy, dx = shift
     except (TypeError, ValueError):
@@ -247,7 +237,7 @@ def rotation90(shape, k: int = 1) -> GridPermutation:
     For odd ``k`` an H × W image becomes a W × H image, so P maps the ``(H, W)`` grid to the
     ``(W, H)`` grid (``out_shape``); for square images, and for even ``k``, the grid is the same.
     """
-    shape = _check_shape(shape)
+    shape = check_grid_shape(shape)
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral):
         raise TypeError(f"k must be an integer number of quarter turns, got {k!r}")
     k = int(k)
@@ -256,21 +246,15 @@ def rotation90(shape, k: int = 1) -> GridPermutation:
 
 def flip(shape, axis: int) -> GridPermutation:
     """Reflection: ``axis=0`` turns the image upside down, ``axis=1`` mirrors left and right."""
-    shape = _check_shape(shape)
+    shape = check_grid_shape(shape)
     if isinstance(axis, (bool, np.bool_)) or axis not in (0, 1):
         raise ValueError(f"axis must be 0 (upside down) or 1 (left-right), got {axis!r}")
     return _from_grid_op(shape, lambda a: np.flip(a, int(axis)), ("upside-down", "left-right")[axis] + " flip")
 
 
-def _check_batch_dims(batch_dims) -> int:
-    if isinstance(batch_dims, (bool, np.bool_)) or not isinstance(batch_dims, numbers.Integral) or batch_dims < 0:
-        raise ValueError(f"batch_dims must be a non-negative integer, got {batch_dims!r}")
-    return int(batch_dims)
-
-
 def _move(index: np.ndarray, grid_in: tuple, grid_out: tuple, image, batch_dims, name: str) -> np.ndarray:
     arr = np.asarray(image)
-    b = _check_batch_dims(batch_dims)
+    b = check_int(batch_dims, "batch_dims", 0)
     if arr.ndim not in (b + 2, b + 3) or arr.shape[b : b + 2] != grid_in:
         lead = f"{b} leading axes, then " if b else ""
         raise ValueError(
@@ -340,75 +324,20 @@ def compose(p, q) -> GridPermutation:
 def forward_step_with_noise(u, beta: float, noise) -> np.ndarray:
     """One step of Eq. (4) with a given noise realisation: √(1 − β)·u + √β·g.
 
-    The operations are those of :func:`lib.forward.forward_step` in the same order and precision
-    (float32 input stays float32, everything else is float64), so with the noise that
-    ``forward_step`` would draw, the result is identical bit for bit.
-
-    Parameters
-    ----------
-    u : array_like
-        u_{i−1}, any shape.
-    beta : float
-        β_i in (0, 1).
-    noise : array_like, same shape as ``u``
-        The realisation g_i; converted to the working precision of ``u``.
+    :func:`lib.core.forward.forward_step` with ``noise=``: with the noise that ``forward_step``
+    would draw, the result is identical bit for bit.
     """
-    u = _as_state(u, "u")
-    beta = check_beta(beta)
-    g = np.array(as_float_array(noise, "noise"), dtype=u.dtype, copy=True)
-    if g.shape != u.shape:
-        raise ValueError(f"noise must have the shape of u {u.shape}, got {g.shape}")
-    u *= u.dtype.type(np.sqrt(1.0 - beta))
-    g *= u.dtype.type(np.sqrt(beta))
-    u += g
-    return u
+    return forward_step(u, beta, noise=noise)
 
 
 def iterate_with_noise(u0, betas, noise, steps=None) -> np.ndarray:
     """Iterate Eq. (4) with given noise realisations g_1, g_2, … and keep snapshots.
 
-    With ``noise`` drawn as :func:`lib.forward.iterate_forward` draws it (one
-    ``rng.standard_normal`` array of ``u0.shape`` per step, in the working precision), the
-    result equals ``iterate_forward`` bit for bit.
-
-    Parameters
-    ----------
-    u0 : array_like
-        u_0 = f.
-    betas : array_like, shape (T,)
-        Schedule, ``betas[i - 1] = β_i``.
-    noise : array_like of shape (T', ) + u0.shape with T' ≥ max(steps), or callable
-        ``noise[i - 1]`` (or ``noise(i)``) is g_i, the realisation used in step i.
-    steps : sequence of int or None
-        Strictly increasing steps in [0, T] to return; ``None`` returns 0, …, T.
-
-    Returns
-    -------
-    snapshots : ndarray, shape (len(steps),) + u0.shape
+    :func:`lib.core.forward.iterate_forward` with ``noise=`` (an array of shape
+    (T', ) + u0.shape or a callable ``i -> g_i``); with the noise ``iterate_forward`` would
+    draw, the result is identical bit for bit.
     """
-    u = _as_state(u0, "u0")
-    betas = check_betas(betas)
-    steps = np.arange(betas.size + 1) if steps is None else check_steps(steps, betas.size)
-    last = int(steps[-1])
-    if callable(noise):
-        draw = noise
-    else:
-        stack = np.asarray(noise)
-        if stack.ndim != u.ndim + 1 or stack.shape[1:] != u.shape or stack.shape[0] < last:
-            raise ValueError(
-                f"noise must have shape (T', ) + {u.shape} with T' ≥ {last} "
-                f"(one realisation per step), got {stack.shape}"
-            )
-        draw = lambda i: stack[i - 1]  # noqa: E731
-    out = np.empty((steps.size,) + u.shape, dtype=u.dtype)
-    keep = dict(zip(steps.tolist(), range(steps.size)))
-    if 0 in keep:
-        out[keep[0]] = u
-    for i in range(1, last + 1):
-        u = forward_step_with_noise(u, float(betas[i - 1]), draw(i))
-        if i in keep:
-            out[keep[i]] = u
-    return out
+    return iterate_forward(u0, betas, steps, noise=noise)
 
 
 def coupled_trajectories(
@@ -418,7 +347,9 @@ def coupled_trajectories(
 
     v is the trajectory of Eq. (4) from v_0 = P(f) with fresh noise g_i ~ N(0, I) (drawn from
     ``rng`` in the working precision); u is the trajectory from u_0 = f with the noise
-    g̃_i = P⁻¹(g_i). Proposition 3 says ``v[k] == P(u[k])`` for every snapshot.
+    g̃_i = P⁻¹(g_i). Proposition 3 says ``v[k] == P(u[k])`` for every snapshot. Both runs use
+    :func:`lib.core.forward.iterate_forward` with caller-supplied noise; u reads the same
+    realisations from a copy of ``rng``.
 
     Parameters
     ----------
@@ -441,29 +372,23 @@ def coupled_trajectories(
         Snapshots v_i of the trajectory from P(f).
     """
     p = as_permutation(perm)
-    u = _as_state(f, "f")
+    u = as_state(f, "f")
     v = apply(p, u)
     betas = check_betas(betas)
     steps = check_steps(steps, betas.size)
     check_rng(rng)
-    if coupling not in ("inverse", "same"):
-        raise ValueError(f"coupling must be 'inverse' or 'same', got {coupling!r}")
+    check_choice(coupling, "coupling", ("inverse", "same"))
     if coupling == "same" and p.in_shape != p.out_shape:
         raise ValueError(f"coupling 'same' needs in_shape == out_shape, got {p.in_shape} and {p.out_shape}")
     p_inv = inverse(p)
-    to_u = (lambda g: apply(p_inv, g)) if coupling == "inverse" else (lambda g: g)
-    out_u = np.empty((steps.size,) + u.shape, dtype=u.dtype)
-    out_v = np.empty((steps.size,) + v.shape, dtype=v.dtype)
-    keep = dict(zip(steps.tolist(), range(steps.size)))
-    if 0 in keep:
-        out_u[keep[0]], out_v[keep[0]] = u, v
-    for i in range(1, int(steps[-1]) + 1):
-        g = rng.standard_normal(v.shape, dtype=v.dtype)
-        beta = float(betas[i - 1])
-        v = forward_step_with_noise(v, beta, g)
-        u = forward_step_with_noise(u, beta, to_u(g))
-        if i in keep:
-            out_u[keep[i]], out_v[keep[i]] = u, v
+    twin = copy.deepcopy(rng)  # replays the draws of rng for the trajectory from f
+
+    def noise_u(i):
+        g = twin.standard_normal(v.shape, dtype=v.dtype)
+        return apply(p_inv, g) if coupling == "inverse" else g
+
+    out_v = iterate_forward(v, betas, steps, rng)
+    out_u = iterate_forward(u, betas, steps, noise=noise_u)
     return out_u, out_v
 
 
@@ -472,12 +397,6 @@ def coupled_trajectories(
 # ---------------------------------------------------------------------------------------------
 
 _MODES = ("reflect", "wrap", "nearest", "mirror", "constant")
-
-
-def _check_sigma(sigma) -> float:
-    if isinstance(sigma, (bool, np.bool_)) or not isinstance(sigma, numbers.Real) or not (0 < sigma < np.inf):
-        raise ValueError(f"sigma must be a positive finite number (pixels), got {sigma!r}")
-    return float(sigma)
 
 
 def gaussian_smoothing(image, sigma: float, mode: str = "reflect", truncate: float = 4.0) -> np.ndarray:
@@ -505,7 +424,7 @@ def gaussian_smoothing(image, sigma: float, mode: str = "reflect", truncate: flo
     arr = as_float_array(image, "image").astype(np.float64, copy=False)
     if arr.ndim not in (2, 3):
         raise ValueError(f"image must have shape (H, W) or (H, W, C), got {arr.shape}")
-    sigma = _check_sigma(sigma)
+    sigma = check_real(sigma, "sigma", 0.0)
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
     sigmas = (sigma, sigma) + (0.0,) * (arr.ndim - 2)
@@ -523,7 +442,7 @@ def gaussian_roundoff_bound(image, sigma: float, truncate: float = 4.0) -> float
     result, and the two within 4(n + 1)·ε·max|f| of each other (with a factor 1.01 for γ).
     """
     arr = as_float_array(image, "image")
-    sigma = _check_sigma(sigma)
+    sigma = check_real(sigma, "sigma", 0.0)
     n = 2 * int(truncate * sigma + 0.5) + 1
     return float(1.01 * 4 * (n + 1) * np.finfo(np.float64).eps * np.max(np.abs(arr)))
 
@@ -538,7 +457,7 @@ def gaussian_commutation(image, perm, sigma: float, mode: str = "reflect") -> di
         T = :func:`gaussian_smoothing` (``sigma``, ``mode``), ``bound`` from
         :func:`gaussian_roundoff_bound`, and ``commutes`` = ``max_abs <= bound``.
     """
-    sigma = _check_sigma(sigma)
+    sigma = check_real(sigma, "sigma", 0.0)
     relative, max_abs = commutation_error(lambda x: gaussian_smoothing(x, sigma, mode), perm, image)
     bound = gaussian_roundoff_bound(image, sigma)
     return {"relative": relative, "max_abs": max_abs, "bound": bound, "commutes": max_abs <= bound}
@@ -593,7 +512,7 @@ def smoothed_noise_correlation(sigma: float, lag: int = 1) -> float:
     For white noise filtered with weights w (separably, periodic boundary, grid wider than the
     kernel) the correlation at lag ℓ along one axis is Σ_k w_k w_{k+ℓ} / Σ_k w_k².
     """
-    sigma = _check_sigma(sigma)
+    sigma = check_real(sigma, "sigma", 0.0)
     if isinstance(lag, (bool, np.bool_)) or not isinstance(lag, numbers.Integral) or lag < 0:
         raise ValueError(f"lag must be a non-negative integer, got {lag!r}")
     w = _kernel1d(sigma)
@@ -620,11 +539,9 @@ def smoothed_noise(shape, rng: np.random.Generator, sigma: float, dtype=np.float
     dtype : float32 or float64
     """
     check_rng(rng)
-    sigma = _check_sigma(sigma)
-    shape = tuple(int(d) for d in shape)
-    _check_shape(shape[:2])
-    if len(shape) not in (2, 3):
-        raise ValueError(f"shape must be (H, W) or (H, W, C), got {shape}")
+    sigma = check_real(sigma, "sigma", 0.0)
+    shape = check_shape(shape, "shape", ndims=(2, 3))
+    dtype = check_float_dtype(dtype)
     w = _kernel1d(sigma)
     if min(shape[:2]) <= w.size:
         raise ValueError(f"the grid {shape[:2]} must be larger than the kernel width {w.size}")
@@ -666,14 +583,12 @@ def noise_source(shape, rng: np.random.Generator, kind: str = "white", sigma: fl
     dtype : float32 or float64
     """
     check_rng(rng)
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-    shape = tuple(int(d) for d in shape)
+    dtype = check_float_dtype(dtype)
+    shape = check_shape(shape, "shape")
     if kind == "white":
         return lambda i: rng.standard_normal(shape, dtype=dtype)
     if kind == "smoothed":
-        _check_sigma(sigma)
+        check_real(sigma, "sigma", 0.0)
         smoothed_noise(shape, np.random.default_rng(0), sigma)  # validates the shape once
         return lambda i: smoothed_noise(shape, rng, sigma, dtype)
     raise ValueError(f"kind must be 'white' or 'smoothed', got {kind!r}")
@@ -694,7 +609,7 @@ def unpermuted_innovations(f, perm, betas, noise) -> np.ndarray:
     z : ndarray of float64, shape (T,) + f.shape
     """
     p = as_permutation(perm)
-    f = _as_state(f, "f")
+    f = as_state(f, "f")
     betas = check_betas(betas)
     v = iterate_with_noise(apply(p, f), betas, noise)
     w = apply_inverse(p, v, batch_dims=1)

@@ -1,4 +1,6 @@
-"""Properties 1 and 2 (paper, Eqs. 6–8): the initial state and the semigroup property.
+"""Semigroup chapter (paper, Properties 1 and 2, Eqs. 6–8): the initial state and the semigroup
+property. The two-sample KS test on projections is :func:`lib.core.stats.projection_ks_test`
+(issue 11); the old names (:func:`ks_features_test`, :func:`random_directions`, …) are kept here.
 
 Property 2 says that p(u_i) is reached equally in i steps from p(u_0) (Eq. 7) or in ℓ steps
 from p(u_{i−ℓ}) (Eq. 8). For the Gaussian transitions of Eq. (3) this has two faces:
@@ -29,23 +31,26 @@ Deliberately wrong compositions (``rule``) show that both checks can fail:
 The module also holds the classical comparison: the semigroup of Gaussian scale-space on an
 image (:func:`gaussian_semigroup`, :func:`gaussian_semigroup_bound`).
 
-Step indices follow :mod:`lib.schedules`: ``betas[i - 1] = β_i`` and ᾱ_0 = 1.
+Step indices follow :mod:`lib.core.schedules`: ``betas[i - 1] = β_i`` and ᾱ_0 = 1.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 from scipy import stats as _st
 
-from . import forward
-from ._validation import as_float_array, check_betas, check_rng
-from ._validation import check_positive_real as _check_positive
-from .schedules import log_alpha_bar
+from .core import forward
+from .core._validation import (as_float_array, check_betas, check_choice, check_int,
+                               check_grid_shape, check_probability, check_rng, check_training_set)
+from .core._validation import check_positive_real as _check_positive
+from .core.schedules import log_alpha_bar
+from .core.stats import KSResult, ks_2samp_columns, projection_ks_test, random_directions
+
+KSFeaturesResult = KSResult  # the old name of the result type
 
 __all__ = [
     "RULES",
@@ -71,45 +76,6 @@ __all__ = [
 
 EPS = float(np.finfo(np.float64).eps)
 RULES = ("correct", "additive", "skip", "homogeneous")
-
-
-# ---------------------------------------------------------------------------------------------
-# local validation helpers
-# ---------------------------------------------------------------------------------------------
-
-
-def _check_int(value, name: str, low: int, high: int | None = None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        allowed = f"[{low}, {high}]" if high is not None else f"at least {low}"
-        raise ValueError(f"{name} must lie in {allowed}, got {value}")
-    return value
-
-
-def _check_rule(rule) -> str:
-    if rule not in RULES:
-        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
-    return rule
-
-
-
-def _check_alpha(alpha) -> float:
-    alpha = _check_positive(alpha, "alpha")
-    if not alpha < 1:
-        raise ValueError(f"alpha must lie in the open interval (0, 1), got {alpha!r}")
-    return alpha
-
-
-def _check_data(data) -> np.ndarray:
-    """A 2-D training set; float32 stays float32 (half the memory), the rest is float64."""
-    data = as_float_array(data, "data")
-    if data.ndim != 2:
-        raise ValueError(
-            f"data must be a 2-D training set (images, pixels), got shape {data.shape}"
-        )
-    return data if data.dtype == np.float32 else data.astype(np.float64, copy=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,7 +271,7 @@ def composition_errors(betas, *, method: str = "closed", rule: str = "correct"):
           step, and √(1−β)² differs from 1−β by ≤ 2u per step: ≤ (8i + 1)·u in all.
     """
     betas = check_betas(betas)
-    rule = _check_rule(rule)
+    rule = check_choice(rule, "rule", RULES)
     if log_alpha_bar(betas)[-1] < -1400.0:
         raise ValueError(
             "betas destroy the signal so completely that √ᾱ_T underflows (ln ᾱ_T < −1400); "
@@ -385,15 +351,14 @@ def two_path_samples(data, betas, step: int, ell: int, n: int, rng: np.random.Ge
     -------
     direct, via : ndarray, shape (n, d)
     """
-    data = _check_data(data)
+    data = check_training_set(data, "data", keep_float32=True)
     betas = check_betas(betas)
-    step = _check_int(step, "step", 1, betas.size)
-    ell = _check_int(ell, "ell", 1, step)
-    n = _check_int(n, "n", 2)
+    step = check_int(step, "step", 1, betas.size)
+    ell = check_int(ell, "ell", 1, step)
+    n = check_int(n, "n", 2)
     check_rng(rng)
-    rule = _check_rule(rule)
-    if leg not in ("iterate", "bridge"):
-        raise ValueError(f"leg must be 'iterate' or 'bridge', got {leg!r}")
+    rule = check_choice(rule, "rule", RULES)
+    check_choice(leg, "leg", ("iterate", "bridge"))
     mid = step - ell
     x0 = data[rng.integers(0, data.shape[0], n)]
     direct = forward.sample_marginal(x0, betas, step, rng)
@@ -422,103 +387,18 @@ def two_path_samples(data, betas, step: int, ell: int, n: int, rng: np.random.Ge
     return direct, via + set_aside
 
 
-def random_directions(dim: int, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k fixed random unit vectors in R^dim (columns), uniformly distributed on the sphere."""
-    dim = _check_int(dim, "dim", 1)
-    k = _check_int(k, "k", 1)
-    check_rng(rng)
-    g = rng.standard_normal((dim, k))
-    return g / np.linalg.norm(g, axis=0)
-
-
-def ks_2samp_columns(x, y):
-    """Two-sample Kolmogorov–Smirnov test of every column of x against the same column of y.
-
-    Vectorised over columns; statistic and p-value are those of
-    ``scipy.stats.ks_2samp(x[:, j], y[:, j], method="asymp")`` (Smirnov's distribution with
-    n_eff = round(nm/(n+m)), ``scipy.stats.kstwo``), ties handled as scipy does.
-
-    Returns
-    -------
-    statistic, pvalue : ndarray, shape (n_columns,)
-    """
-    statistic, n_eff = _ks_statistics(x, y)
-    return statistic, _st.kstwo.sf(statistic, n_eff)
-
-
-def _ks_statistics(x, y):
-    """Two-sample KS statistics of the columns, and the effective sample size n_eff."""
-    x = as_float_array(x, "x")
-    y = as_float_array(y, "y")
-    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
-        raise ValueError(f"x and y must be 2-D with the same columns, got {x.shape} and {y.shape}")
-    n, m = x.shape[0], y.shape[0]
-    en = np.round(float(max(n, m)) * float(min(n, m)) / (n + m))
-    if en < 1:
-        raise ValueError(f"x and y are too small for the test (n = {n}, m = {m})")
-    z = np.ascontiguousarray(np.concatenate([x, y]).T)  # one row per column: fast sorts
-    order = np.argsort(z, axis=1)  # order within runs of ties does not matter (below)
-    steps = np.where(order < n, 1.0 / n, -1.0 / m)
-    diff = np.cumsum(steps, axis=1)
-    zs = np.take_along_axis(z, order, axis=1)
-    diff[:, :-1][zs[:, 1:] == zs[:, :-1]] = 0.0  # only the end of a run of ties is an ECDF jump
-    return np.abs(diff).max(axis=1), en
-
-
-@dataclass(frozen=True)
-class KSFeaturesResult:
-    """Outcome of :func:`ks_features_test`.
-
-    Attributes
-    ----------
-    statistics : ndarray
-        Per feature (K projections, then the Euclidean norm), the two-sample KS statistic.
-    n_eff : float
-        Effective sample size round(nm/(n+m)) of Smirnov's distribution.
-    pvalue : float
-        Bonferroni combination min(1, (K + 1)·min p). The p-value decreases with the statistic,
-        so min p is the p-value of the largest statistic.
-    """
-
-    statistics: np.ndarray
-    n_eff: float
-    pvalue: float
-
-    @property
-    def pvalues(self) -> np.ndarray:
-        """Per-feature p-values, as ``scipy.stats.ks_2samp(..., method="asymp")``."""
-        return _st.kstwo.sf(self.statistics, self.n_eff)
-
-
 def features(x, directions) -> np.ndarray:
     """Fixed features of a sample (rows): projections on ``directions`` and the norm."""
     x = as_float_array(x, "x")
     return np.column_stack([x @ directions, np.linalg.norm(x, axis=1)])
 
 
-def ks_features_test(x, y, directions) -> KSFeaturesResult:
-    """Two-sample test of p(x) = p(y) on fixed features, Bonferroni-combined.
+def ks_features_test(x, y, directions) -> KSResult:
+    """Two-sample test of p(x) = p(y) on the projections and the norm, Bonferroni-combined.
 
-    Features: the projections on K fixed unit vectors (they see shifts and changes of shape
-    along those directions) and the Euclidean norm (it sums a variance change over all
-    pixels). Each is compared with :func:`ks_2samp_columns`; the combined p-value
-    min(1, (K + 1)·min p) rejects a true null with probability at most α at level α, whatever
-    the dependence between features (Bonferroni).
-
-    Parameters
-    ----------
-    x, y : array_like, shape (n, d) and (m, d)
-    directions : array_like, shape (d, K)
+    :func:`lib.core.stats.projection_ks_test` with ``norm=True`` (asymptotic KS).
     """
-    directions = as_float_array(directions, "directions")
-    x = as_float_array(x, "x")
-    if directions.ndim != 2 or directions.shape[0] != x.shape[-1]:
-        raise ValueError(
-            f"directions must have shape (d, K) with d = {x.shape[-1]}, got {directions.shape}"
-        )
-    stat, n_eff = _ks_statistics(features(x, directions), features(y, directions))
-    p_min = float(_st.kstwo.sf(stat.max(), n_eff))
-    return KSFeaturesResult(stat, n_eff, min(1.0, stat.size * p_min))
+    return projection_ks_test(x, y, directions, norm=True)
 
 
 @dataclass(frozen=True)
@@ -556,8 +436,8 @@ def rejection_rate(data, betas, step: int, ell: int, n: int, rng: np.random.Gene
     it estimates the power against that alternative. Each repetition draws new training rows
     and new noise from ``rng`` (:func:`two_path_samples`).
     """
-    alpha = _check_alpha(alpha)
-    reps = _check_int(reps, "reps", 1)
+    alpha = check_probability(alpha, "alpha")
+    reps = check_int(reps, "reps", 1)
     pvalues = np.empty(reps)
     for r in range(reps):
         x, y = two_path_samples(data, betas, step, ell, n, rng, rule=rule, leg=leg)
@@ -651,9 +531,7 @@ def gaussian_semigroup_bound(shape, sigma1: float, sigma2: float, *,
     Round-off allowance: u per tap of every 1-D pass, u = eps/2. For large σ the sampling
     error behaves like exp(−2π²σ₁²σ₂²/(σ₁²+σ₂²)) (aliasing of the sampled kernels).
     """
-    shape = tuple(int(s) for s in shape)
-    if len(shape) != 2 or min(shape) < 1:
-        raise ValueError(f"shape must be that of a 2-D image, got {shape}")
+    shape = check_grid_shape(shape)
     sigma1 = _check_positive(sigma1, "sigma1")
     sigma2 = _check_positive(sigma2, "sigma2")
     truncate = _check_positive(truncate, "truncate")

@@ -1,4 +1,5 @@
-"""Tests of lib.fokker_planck (paper Eqs. 23-25)."""
+"""Tests of the Fokker–Planck chapter module lib.fokker_planck (paper Eqs. 23-25); the
+finite-volume solver and the exact mixture laws are tested in tests/core/test_fokker_planck.py."""
 
 import numpy as np
 import pytest
@@ -46,35 +47,6 @@ def test_effective_rate_is_exact(beta, i):
         assert fp.ou_variance(beta, i) < 1 - ab
 
 
-def test_operator_conserves_mass_and_is_m_matrix():
-    x, h = fp.grid(200)
-    A = fp.fokker_planck_operator(x, h)
-    assert osmosis.column_sum_error(A) < 1e-14
-    lo, _, _ = osmosis.offdiagonal_range(A)
-    assert lo > 0
-    # the sampled standard normal density is a steady state (round-off level)
-    assert osmosis.steady_state_residual(A, np.exp(-x * x / 2)) < 1e-12
-
-
-def test_solver_mass_positivity_and_accuracy():
-    w, m, s, _ = fp._case()
-    x, h = fp.grid(400)
-    betas = schedules.constant_betas(0.02, 200)
-    steps = [25, 100, 200]
-    t = fp.osmosis_time(betas, steps)
-    P = fp.solve_fokker_planck(fp.mixture_pdf(x, w, m, s), x, h, t, 40)
-    assert np.all(P > 0)
-    assert np.allclose(P.sum(axis=1) * h, 1.0, atol=1e-12)
-    ab = schedules.alpha_bar(betas)[steps]
-    exact = np.array([fp.mixture_pdf(x, *fp.mixture_marginal(w, m, s, a)) for a in ab])
-    err = fp.l1_error(P, exact, h)
-    # implicit Euler with tau <= 0.013 and h = 0.04: time error ~ 5e-3 dominates (see order test)
-    assert np.all(err < 1e-2)
-    # the paper's sign (+d(m1 p)) gives a different evolution, far outside that tolerance
-    Q = fp.solve_fokker_planck(fp.mixture_pdf(x, w, m, s), x, h, t, 40, sign=1)
-    assert np.all(fp.l1_error(Q, exact, h)[1:] > 0.3)
-
-
 def test_convergence_orders():
     ns = [100, 200, 400]
     o = fp.observed_order(ns, fp.space_convergence(ns))
@@ -82,23 +54,6 @@ def test_convergence_orders():
     steps = [10, 20, 40]
     o = fp.observed_order(steps, fp.time_convergence(steps, n=200))
     assert np.all(np.abs(o - 1) < 0.1)
-
-
-def test_mixture_marginal_matches_chain():
-    rng = np.random.default_rng(2)
-    w, m, s, _ = fp._case()
-    n = 40_000
-    comp = rng.choice(2, size=n, p=np.array(w) / sum(w))
-    u0 = rng.normal(np.array(m)[comp], np.array(s)[comp])
-    betas = schedules.constant_betas(0.02, 50)
-    from lib import forward
-    u = forward.iterate_forward(u0, betas, [50], rng)[-1]
-    ab = schedules.alpha_bar(betas)[50]
-    from scipy import stats
-    p = stats.kstest(u, lambda z: fp.mixture_cdf(z, *fp.mixture_marginal(w, m, s, ab))).pvalue
-    assert p > 1e-3  # level 1e-3: a false alarm once in 1000 seeds
-    # the start law itself is rejected (D ~ 0.1 >> 1.95/sqrt(n) ~ 0.01)
-    assert stats.kstest(u, lambda z: fp.mixture_cdf(z, w, m, s)).pvalue < 1e-3
 
 
 @pytest.mark.parametrize("phi", ["cos", "square", "bump"])
@@ -136,3 +91,50 @@ def test_validation():
         fp.grid(10.5)
     with pytest.raises(ValueError):
         fp.solve_fokker_planck(np.ones(4), np.arange(4.0), 1.0, [1.0, 0.5])
+
+
+def test_rate_discrimination_tells_the_rates_apart():
+    # n = 4e6 draws of U_50 (β = 0.02): se = √(2/n)·var ≈ 4.5e-4, while the two hypothesised
+    # variances differ by 3.7e-3 ≈ 8 se. The estimate must sit within 4.5 se of the chain's
+    # variance (false alarm < 1e-5) and more than 4 se above the naive rate's (the expected
+    # z is ≈ 8, so this fails with probability < 1e-3).
+    res = fp.rate_discrimination(0.02, 50, 4_000_000, np.random.default_rng(5))
+    assert res["var_eff"] == pytest.approx(1 - 0.98**50, rel=1e-12)
+    assert res["var_naive"] == pytest.approx(-np.expm1(-0.02 * 50), rel=1e-12)
+    assert res["difference"] == pytest.approx(res["var_eff"] - res["var_naive"], rel=1e-12)
+    assert res["se"] == pytest.approx(np.sqrt(2 / 4e6) * res["var_eff"], rel=1e-12)
+    assert abs(res["z_eff"]) < 4.5
+    assert res["z_naive"] > 4.0
+    assert 0.99 < res["power"] <= 1.0
+    # with few draws the variance test has little power against the wrong rate
+    small = fp.rate_discrimination(0.02, 50, 1000, np.random.default_rng(6))
+    assert small["power"] < 0.1
+
+
+def test_rate_discrimination_validation():
+    with pytest.raises(ValueError, match="beta"):
+        fp.rate_discrimination(1.5, 10, 100, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="Generator"):
+        fp.rate_discrimination(0.02, 10, 100, 0)
+
+
+def test_chain_comparison_agrees_with_the_exact_law():
+    steps = np.array([10, 50])
+    res = fp.chain_comparison(0.02, steps, 20_000, np.random.default_rng(7), n_cells=400,
+                              n_sub=40, bins=60)
+    assert set(res) >= {"x", "h", "edges", "hist", "fv", "exact", "l1_fv", "l1_hist",
+                        "l1_hist_expected", "ks_stat", "ks_p", "steps"}
+    assert res["hist"].shape == (2, 60) and res["fv"].shape == res["exact"].shape == (2, 400)
+    np.testing.assert_array_equal(res["steps"], steps)
+    # finite volumes (h = 0.04, 40 implicit steps per interval, τ ≤ 0.01) against the exact
+    # law: the time error of implicit Euler (order 1; ≈ 0.0105 at τ = 0.02, measured) dominates
+    # and halves to ≈ 5e-3 < 1e-2
+    assert np.all(res["l1_fv"] < 1e-2)
+    # the histogram's L1 error is a sum of |binomial fluctuations|: its mean is
+    # l1_hist_expected; 3× that is far in the tail of a sum of 60 such terms
+    assert np.all(res["l1_hist"] < 3 * res["l1_hist_expected"])
+    # the chains follow the exact law: two KS tests at level 1e-3 each
+    assert np.all(res["ks_p"] > 1e-3)
+    # histograms are densities on the bins (the mass outside [-5, 5] is tiny)
+    mass = res["hist"].sum(axis=1) * np.diff(res["edges"])[0]
+    assert np.all((mass > 0.99) & (mass <= 1.0 + 1e-12))

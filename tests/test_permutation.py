@@ -16,11 +16,8 @@ Three kinds of checks:
 
 from __future__ import annotations
 
-import matplotlib
 
-matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -30,7 +27,6 @@ from scipy import stats as sst
 import lib
 from lib import forward as fw
 from lib import permutation as pm
-from lib import plotting
 from lib import schedules as sch
 from lib import stats as lst
 
@@ -537,60 +533,3 @@ def test_noise_source_validation():
     with pytest.raises(ValueError, match="dtype must be"):
         pm.noise_source((40, 40), rng, dtype=np.int64)
     assert pm.noise_source((40, 40), rng, "smoothed", dtype=np.float32)(1).dtype == np.float32
-
-
-# ---------------------------------------------------------------------------------------------
-# Figures and the explorer of this chapter
-# ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def close_figures():
-    yield
-    plt.close("all")
-
-
-def test_explorer_shows_the_coupled_trajectories(close_figures):
-    image = lib.data.cat(grey=True, factor=12)
-    perms = {
-        "shuffle": pm.random_permutation(image.shape, np.random.default_rng(0)),
-        "rotation": pm.rotation90(image.shape),
-    }
-    explorer = plotting.permutation_explorer(image, perms, max_step=40, stride=10, seed=3)
-    step, choice = explorer.children[:2]
-    step.value = 0
-    u, v, back = explorer.result
-    np.testing.assert_array_equal(u, image.astype(np.float32))
-    np.testing.assert_array_equal(v, pm.apply(perms["shuffle"], image.astype(np.float32)))
-    step.value = 30
-    u, v, back = explorer.result
-    expected_u, expected_v = pm.coupled_trajectories(
-        image.astype(np.float32), perms["shuffle"], sch.constant_betas(0.02, 40), [30], np.random.default_rng(3)
-    )
-    np.testing.assert_array_equal(u, expected_u[0])
-    np.testing.assert_array_equal(v, expected_v[0])
-    np.testing.assert_array_equal(back, u)  # the un-shuffled v_i is u_i
-    choice.value = "rotation"
-    assert explorer.result[1].shape == image.shape[::-1]  # the rotated grid is W × H
-    np.testing.assert_array_equal(explorer.result[2], explorer.result[0])
-
-
-def test_permutation_figures_and_frames(close_figures):
-    a, b = np.zeros((3, 4, 5, 3)), np.ones((3, 4, 2, 3))
-    frames = plotting.permutation_frames([a, b, a], gap=2)
-    assert frames.shape == (3, 4, 5 + 2 + 2 + 2 + 5, 3)
-    np.testing.assert_array_equal(frames[:, :, 5:7], 1.0)  # white spacer
-    with pytest.raises(ValueError, match="agree in K, H"):
-        plotting.permutation_frames([a, np.zeros((2, 4, 5, 3))])
-    fig = plotting.plot_permutation_grid({"r1": [np.zeros((4, 6)), np.zeros((6, 4))]}, ["a", "b"])
-    assert len(fig.axes) == 2 and fig.axes[1].images[0].get_array().shape == (6, 4)
-    with pytest.raises(ValueError, match="2 images for 3 columns"):
-        plotting.plot_permutation_grid({"r1": [np.zeros((4, 6))] * 2}, ["a", "b", "c"])
-    fig = plotting.plot_commutation({"f": np.zeros((4, 6)), "g": np.zeros((4, 6))}, {"x": 0.5, "y": 0.0})
-    bars = fig.axes[-1].patches
-    assert len(fig.axes) == 3 and len(bars) == 2
-    assert any("exact" in t.get_text() for t in fig.axes[-1].texts)  # a zero error is labelled
-    html = plotting.permutation_table(["a", "b"], [[1, 2], [3, 4]])
-    assert html.count("<tr>") == 3 and html.count("<td") == 4 and ">4</td>" in html
-    with pytest.raises(ValueError, match="1 cells for 2 columns"):
-        plotting.permutation_table(["a", "b"], [[1]])

@@ -50,7 +50,7 @@ def test_widget_cells_are_jupyter_only():
     """Explorer cells open ipywidgets: removed from the HTML (no dead controls there) and skipped
     by automated execution, where nbclient intermittently blocks on widget cells (seen here:
     1 of 3 concurrent runs of the forward chapter hung at its widget cell; nbclient issue 312).
-    Their code is exercised by tests of lib.plotting instead."""
+    Their code is exercised by tests/chapters instead."""
     offenders = []
     for path in NOTEBOOKS:
         for cell in json.loads(path.read_text())["cells"]:

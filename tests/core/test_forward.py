@@ -1,34 +1,40 @@
-"""Tests of :mod:`lib.forward`: the forward process of paper Eqs. (3)–(5).
-
-Two kinds of checks:
-
-* exact ones: with an identically seeded ``numpy.random.Generator`` the library must reproduce
-  Eq. (4) / Eq. (5) / the bridge transition computed by hand from the same noise, bit for bit in
-  float64 (the operations are the same correctly rounded products and sums);
-* law checks: standardised samples and innovations must be N(0, 1) within k standard errors,
-  and the check must fail for a sampler with the wrong joint law.
-
-``rng`` and ``steps`` are passed by keyword throughout.
-"""
+"""Tests of :mod:`lib.core.forward` (moved from test_forward.py, test_steady_state.py; every assertion and tolerance kept)."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from scipy import integrate
+from scipy import special as sp
+from scipy import stats as sst
+import math
+import numpy as np
+import pytest
 
-from lib import forward as fw
-from lib import schedules as sch
-from lib import stats as lst
+from lib.core import data
+from lib.core import forward as fw
+from lib.core import gaussian as gs
+from lib.core import mixture as mx
+from lib.core import schedules as sch
+from lib.core import stats as lst
+
 
 EPS = np.finfo(np.float64).eps
+
+
 EPS32 = float(np.finfo(np.float32).eps)
+
+
 HYP = settings(max_examples=30, deadline=None, database=None)  # no example database written into the book
 
+
 seeds = st.integers(0, 2**32 - 1)
+
+
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=5)
+
+
 betas_01 = st.floats(1e-6, 1 - 1e-6)
 
 
@@ -62,9 +68,109 @@ def same_state(a: np.random.Generator, b: np.random.Generator) -> bool:
     return a.bit_generator.state == b.bit_generator.state
 
 
-# ---------------------------------------------------------------------------------------------
-# forward_step: Eq. (4)
-# ---------------------------------------------------------------------------------------------
+def log_ab_abs_bound(betas: np.ndarray) -> float:
+    """Absolute round-off bound of any ln ᾱ_i or difference of two: 2·(T+2)·eps·(1+|L_T|).
+
+    A same-sign cumulative sum of T correctly rounded terms has absolute error ≤ (1+T/2)·eps·|L_T|
+    (see test_schedules); a difference of two such sums at most doubles it.
+    """
+    L_T = float(np.sum(np.log1p(-betas)))
+    return 2.0 * (betas.size + 2) * EPS * (1.0 + abs(L_T))
+
+
+N_PIX = 10_000  # values per snapshot: mean SE = 1/√N = 0.01, lag-correlation SE = 0.01
+
+
+LAW_STEPS = [1, 10, 100, 400, 1000]
+
+
+Z_MAX = 5.0  # 5 standard errors: two-sided false-alarm probability 5.7e-7 per assertion
+
+
+@pytest.fixture(scope="module")
+def law():
+    rng = np.random.default_rng(20230601)
+    u0 = rng.uniform(-1.0, 1.0, N_PIX)  # one chain per pixel, different starting values
+    betas = sch.linear_betas(1000)
+    return {
+        "u0": u0,
+        "betas": betas,
+        "iterate": fw.iterate_forward(u0, betas, steps=LAW_STEPS, rng=np.random.default_rng(1)),
+        "iterate32": fw.iterate_forward(
+            u0.astype(np.float32), betas, steps=LAW_STEPS, rng=np.random.default_rng(2)
+        ),
+        "trajectory": fw.sample_trajectory(u0, betas, steps=LAW_STEPS, rng=np.random.default_rng(3)),
+        "marginal": np.stack(
+            [fw.sample_marginal(u0, betas, s, rng=np.random.default_rng(100 + s)) for s in LAW_STEPS]
+        ),
+    }
+
+
+def assert_standard_normal(z):
+    report = lst.normality_report(z)
+    # Mean, variance, skewness, excess kurtosis within Z_MAX standard errors of N(0, 1)
+    # (SEs 1/√n, √(2/(n−1)), √(6/n), √(24/n) for n = N_PIX values).
+    for name, zs in report.z_scores.items():
+        assert abs(zs) < Z_MAX, (name, zs)
+    # KS and moment tests combined (Bonferroni): p > 1e-3 is a 1e-3 false-alarm rate.
+    assert report.pvalue > 1e-3
+
+
+BETAS5 = sch.constant_betas(0.1, 5)
+
+
+def call_all(u0=np.zeros(3), betas=BETAS5, steps=(1, 3), step=2, beta=0.1):
+    """The four samplers with the given arguments, each with a fresh Generator."""
+    make = lambda: np.random.default_rng(0)  # noqa: E731
+    return {
+        "forward_step": lambda: fw.forward_step(u0, beta, rng=make()),
+        "iterate_forward": lambda: fw.iterate_forward(u0, betas, steps=steps, rng=make()),
+        "sample_marginal": lambda: fw.sample_marginal(u0, betas, step, rng=make()),
+        "sample_trajectory": lambda: fw.sample_trajectory(u0, betas, steps=steps, rng=make()),
+    }
+
+
+def u_name(func: str) -> str:
+    return "u" if func == "forward_step" else "u0"
+
+
+FUNCS = ["forward_step", "iterate_forward", "sample_marginal", "sample_trajectory"]
+
+
+BAD_STEP = [(6, ValueError, r"must lie in \[0, 5\]"), (-1, ValueError, "must lie in"), (1.5, TypeError, "must hold integers")]
+
+
+Z_MAX_steady_state = 5.0
+
+
+@st.composite
+def gaussian_st(draw, max_n: int = 6):
+    """A mean vector and an SPD covariance of moderate condition (n ≤ max_n)."""
+    n = draw(st.integers(1, max_n))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((n, n))
+    cov = a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
+    mean = rng.standard_normal(n) * draw(st.floats(0.0, 3.0))
+    return mean, cov
+
+
+def kl_direct(mean, cov):
+    """The textbook formula ½[‖μ‖² + tr S − n − ln det S] with slogdet (no stabilisation)."""
+    sign, logdet = np.linalg.slogdet(cov)
+    assert sign > 0
+    return 0.5 * (mean @ mean + np.trace(cov) - mean.size - logdet)
+
+
+def kl_1d_quadrature(centers, a):
+    """KL(p ‖ N(0,1)) for a 1-D mixture by adaptive quadrature (independent of lib's MC)."""
+
+    def integrand(t):
+        lp = mx.mixture_logpdf(np.array([t]), centers, np.sqrt(a), 1 - a)
+        return np.exp(lp) * (lp - sst.norm.logpdf(t))
+
+    value, _ = integrate.quad(integrand, -15, 15, limit=200, points=list(np.sqrt(a) * centers[:, 0]))
+    return value
 
 
 @HYP
@@ -99,11 +205,13 @@ def test_forward_step_float32_close_to_float64_formula(u, beta, seed):
     assert np.all(np.abs(out - ref) <= bound)
 
 
-def test_forward_step_float16_and_bool_inputs():
+def test_forward_step_float16_integer_and_bool_inputs():
     rng = np.random.default_rng(1)
     assert fw.forward_step(np.ones(3, np.float16), 0.1, rng=rng).dtype == np.float32
-    assert fw.forward_step(np.array([True, False]), 0.1, rng=rng).dtype == np.float64
     assert fw.forward_step([1, 2, 3], 0.1, rng=rng).dtype == np.float64
+    # a boolean array is a mask passed by mistake, not grey values (issue 12): refused by name
+    with pytest.raises(TypeError, match="u must hold real numbers"):
+        fw.forward_step(np.array([True, False]), 0.1, rng=rng)
 
 
 @HYP
@@ -119,11 +227,6 @@ def test_forward_step_different_seeds_differ():
     a = fw.forward_step(u, 0.5, rng=np.random.default_rng(0))
     b = fw.forward_step(u, 0.5, rng=np.random.default_rng(1))
     assert not np.any(a == b)
-
-
-# ---------------------------------------------------------------------------------------------
-# iterate_forward: the reference chain
-# ---------------------------------------------------------------------------------------------
 
 
 @HYP
@@ -173,21 +276,6 @@ def test_iterate_forward_accepts_float_steps_that_are_integers():
     a = fw.iterate_forward(np.ones(3), betas, steps=[1.0, 3.0], rng=np.random.default_rng(2))
     b = fw.iterate_forward(np.ones(3), betas, steps=[1, 3], rng=np.random.default_rng(2))
     np.testing.assert_array_equal(a, b)
-
-
-# ---------------------------------------------------------------------------------------------
-# transition / marginal coefficients
-# ---------------------------------------------------------------------------------------------
-
-
-def log_ab_abs_bound(betas: np.ndarray) -> float:
-    """Absolute round-off bound of any ln ᾱ_i or difference of two: 2·(T+2)·eps·(1+|L_T|).
-
-    A same-sign cumulative sum of T correctly rounded terms has absolute error ≤ (1+T/2)·eps·|L_T|
-    (see test_schedules); a difference of two such sums at most doubles it.
-    """
-    L_T = float(np.sum(np.log1p(-betas)))
-    return 2.0 * (betas.size + 2) * EPS * (1.0 + abs(L_T))
 
 
 @HYP
@@ -261,11 +349,6 @@ def test_transition_variance_relative_accuracy_tiny_betas():
         assert abs(var / exact - 1.0) <= 4 * (i + 2) * EPS
 
 
-# ---------------------------------------------------------------------------------------------
-# sample_marginal (Eq. 5) and sample_trajectory (bridge)
-# ---------------------------------------------------------------------------------------------
-
-
 @HYP
 @given(u0=state_st(), betas=betas_st(), seed=seeds, data=st.data())
 def test_sample_marginal_is_eq5_with_same_noise(u0, betas, seed, data):
@@ -326,80 +409,6 @@ def test_sample_trajectory_draw_count_explicit():
         assert not same_state(rng, rng2)
 
 
-# ---------------------------------------------------------------------------------------------
-# Law checks (module fixture: one moderately large run per sampler)
-# ---------------------------------------------------------------------------------------------
-
-N_PIX = 10_000  # values per snapshot: mean SE = 1/√N = 0.01, lag-correlation SE = 0.01
-LAW_STEPS = [1, 10, 100, 400, 1000]
-Z_MAX = 5.0  # 5 standard errors: two-sided false-alarm probability 5.7e-7 per assertion
-
-
-@pytest.fixture(scope="module")
-def law():
-    rng = np.random.default_rng(20230601)
-    u0 = rng.uniform(-1.0, 1.0, N_PIX)  # one chain per pixel, different starting values
-    betas = sch.linear_betas(1000)
-    return {
-        "u0": u0,
-        "betas": betas,
-        "iterate": fw.iterate_forward(u0, betas, steps=LAW_STEPS, rng=np.random.default_rng(1)),
-        "iterate32": fw.iterate_forward(
-            u0.astype(np.float32), betas, steps=LAW_STEPS, rng=np.random.default_rng(2)
-        ),
-        "trajectory": fw.sample_trajectory(u0, betas, steps=LAW_STEPS, rng=np.random.default_rng(3)),
-        "marginal": np.stack(
-            [fw.sample_marginal(u0, betas, s, rng=np.random.default_rng(100 + s)) for s in LAW_STEPS]
-        ),
-    }
-
-
-def assert_standard_normal(z):
-    report = lst.normality_report(z)
-    # Mean, variance, skewness, excess kurtosis within Z_MAX standard errors of N(0, 1)
-    # (SEs 1/√n, √(2/(n−1)), √(6/n), √(24/n) for n = N_PIX values).
-    for name, zs in report.z_scores.items():
-        assert abs(zs) < Z_MAX, (name, zs)
-    # KS and moment tests combined (Bonferroni): p > 1e-3 is a 1e-3 false-alarm rate.
-    assert report.pvalue > 1e-3
-
-
-@pytest.mark.parametrize("sampler", ["iterate", "iterate32", "trajectory", "marginal"])
-def test_marginals_follow_eq5(law, sampler):
-    snaps = law[sampler]
-    for k, step in enumerate(LAW_STEPS):
-        z = lst.standardize(snaps[k], law["u0"], law["betas"], step)
-        assert z.shape == (N_PIX,)
-        assert_standard_normal(z)
-
-
-@pytest.mark.parametrize("sampler", ["iterate", "iterate32", "trajectory"])
-def test_trajectory_innovations_iid_normal(law, sampler):
-    z = lst.innovations(law[sampler], law["u0"], law["betas"], LAW_STEPS)
-    assert z.shape == (len(LAW_STEPS), N_PIX)
-    for zk in z:
-        assert_standard_normal(zk)
-    lags = lst.lag_correlations(z)
-    assert lags.shape == (len(LAW_STEPS) - 1,)
-    # Under independence each lag correlation has mean 0 and SE 1/√N_PIX.
-    assert np.all(np.abs(lags) < Z_MAX / np.sqrt(N_PIX)), lags * np.sqrt(N_PIX)
-    report = lst.trajectory_report(law[sampler], law["u0"], law["betas"], LAW_STEPS)
-    assert report.passes(alpha=1e-3)
-    assert report.max_lag_z < Z_MAX
-
-
-def test_independent_marginals_are_not_a_trajectory(law):
-    # Independent closed-form draws have the right marginals (test above) but correlated
-    # innovations: E[z_k z_{k+1}] = −√(ᾱ_{k+1}/ᾱ_k)·(1 − ᾱ_k)/(σ_k σ_{k+1}) ≈ −0.2 here, i.e.
-    # ≈ 20 standard errors. The check must flag it.
-    z = lst.innovations(law["marginal"], law["u0"], law["betas"], LAW_STEPS)
-    lags = lst.lag_correlations(z)
-    assert np.max(np.abs(lags)) * np.sqrt(N_PIX) > 10  # more than 10 SE from 0
-    report = lst.trajectory_report(law["marginal"], law["u0"], law["betas"], LAW_STEPS)
-    assert not report.passes(alpha=1e-3)
-    assert report.max_lag_z > 10
-
-
 def test_steady_state_after_many_steps():
     # Property: u_T → N(0, I) whatever u_0 (Eq. 22). With the linear schedule ᾱ_1000 ≈ 4e-5,
     # so starting from u0 = ±1 the mean is ≈ √ᾱ·u0 ≈ 6e-3 — below the 5-SE band 5/√n = 0.05
@@ -407,31 +416,6 @@ def test_steady_state_after_many_steps():
     u0 = np.ones(10_000)
     z = fw.sample_marginal(u0, sch.linear_betas(1000), 1000, rng=np.random.default_rng(7))
     assert_standard_normal(z)
-
-
-# ---------------------------------------------------------------------------------------------
-# Input errors
-# ---------------------------------------------------------------------------------------------
-
-BETAS5 = sch.constant_betas(0.1, 5)
-
-
-def call_all(u0=np.zeros(3), betas=BETAS5, steps=(1, 3), step=2, beta=0.1):
-    """The four samplers with the given arguments, each with a fresh Generator."""
-    make = lambda: np.random.default_rng(0)  # noqa: E731
-    return {
-        "forward_step": lambda: fw.forward_step(u0, beta, rng=make()),
-        "iterate_forward": lambda: fw.iterate_forward(u0, betas, steps=steps, rng=make()),
-        "sample_marginal": lambda: fw.sample_marginal(u0, betas, step, rng=make()),
-        "sample_trajectory": lambda: fw.sample_trajectory(u0, betas, steps=steps, rng=make()),
-    }
-
-
-def u_name(func: str) -> str:
-    return "u" if func == "forward_step" else "u0"
-
-
-FUNCS = ["forward_step", "iterate_forward", "sample_marginal", "sample_trajectory"]
 
 
 @pytest.mark.parametrize("func", FUNCS)
@@ -488,9 +472,6 @@ def test_bad_steps(func, steps, exc, pattern):
         call_all(steps=steps)[func]()
 
 
-BAD_STEP = [(6, ValueError, r"must lie in \[0, 5\]"), (-1, ValueError, "must lie in"), (1.5, TypeError, "must hold integers")]
-
-
 @pytest.mark.parametrize("step, exc, pattern", BAD_STEP)
 def test_sample_marginal_bad_step(step, exc, pattern):
     with pytest.raises(exc, match=pattern):
@@ -531,3 +512,59 @@ def test_bad_betas(func, betas):
 def test_transition_coefficients_bad_steps(start, stop, exc, pattern):
     with pytest.raises(exc, match=pattern):
         fw.transition_coefficients(BETAS5, start, stop)
+
+
+def test_gaussian_marginal_moments_match_the_forward_process():
+    # Sample U_0 ~ N(m, Σ), push it through Eq. (5) with lib.forward, compare moments within
+    # Z_MAX_steady_state standard errors (mean SE: sqrt(var/N); covariance entries: sqrt((S_jj S_kk + S_jk²)/N)).
+    rng = np.random.default_rng(11)
+    mean = np.array([1.0, -2.0, 0.5])
+    cov = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, -0.3], [0.0, -0.3, 0.5]])
+    betas = sch.linear_betas(100)
+    step = 50
+    u0 = rng.multivariate_normal(mean, cov, size=200_000)
+    ui = fw.sample_marginal(u0, betas, step, rng)
+    a = sch.alpha_bar(betas)[step]
+    mu, s = gs.gaussian_marginal_moments(mean, cov, a)
+    n = ui.shape[0]
+    assert np.all(np.abs(ui.mean(0) - mu) <= Z_MAX_steady_state * np.sqrt(np.diag(s) / n))
+    se_cov = np.sqrt((np.outer(np.diag(s), np.diag(s)) + s**2) / n)
+    assert np.all(np.abs(np.cov(ui.T) - s) <= Z_MAX_steady_state * se_cov)
+    # The wrong scaling ᾱ·m (instead of √ᾱ·m) is rejected.
+    assert np.any(np.abs(ui.mean(0) - a * mean) > Z_MAX_steady_state * np.sqrt(np.diag(s) / n))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_caller_noise_reproduces_the_chain_bit_for_bit(dtype):
+    """iterate_forward(noise=...), forward_step(noise=...) and add_noise use the noise the
+    rng would draw and give identical bits (the permutation chapter relies on it)."""
+    u0 = np.random.default_rng(0).standard_normal((5, 4)).astype(dtype)
+    betas = sch.linear_betas(30, 1e-3, 0.2)
+    ref = fw.iterate_forward(u0, betas, [0, 7, 30], np.random.default_rng(1))
+    twin = np.random.default_rng(1)
+    stack = np.stack([twin.standard_normal(u0.shape, dtype=dtype) for _ in range(30)])
+    np.testing.assert_array_equal(fw.iterate_forward(u0, betas, [0, 7, 30], noise=stack), ref)
+    twin = np.random.default_rng(1)
+    got = fw.iterate_forward(u0, betas, [0, 7, 30],
+                             noise=lambda i: twin.standard_normal(u0.shape, dtype=dtype))
+    np.testing.assert_array_equal(got, ref)
+    g = np.random.default_rng(2).standard_normal(u0.shape, dtype=dtype)
+    np.testing.assert_array_equal(fw.forward_step(u0, 0.1, noise=g),
+                                  fw.forward_step(u0, 0.1, np.random.default_rng(2)))
+    np.testing.assert_array_equal(fw.add_noise(u0, g, betas, 12),
+                                  fw.sample_marginal(u0, betas, 12, np.random.default_rng(2)))
+
+
+def test_add_noise_is_eq5_and_checks_its_noise():
+    betas = sch.constant_betas(0.02, 100)
+    u0, g = np.full(3, 0.5), np.array([1.0, -1.0, 0.0])
+    scale, var = fw.transition_coefficients(betas, 0, 40)
+    np.testing.assert_allclose(fw.add_noise(u0, g, betas, 40), scale * u0 + np.sqrt(var) * g,
+                               rtol=1e-15)
+    np.testing.assert_array_equal(fw.add_noise(u0, g, betas, 0), u0)  # step 0: the data
+    with pytest.raises(ValueError, match="noise must have the shape of u"):
+        fw.add_noise(u0, np.zeros(2), betas, 1)
+    with pytest.raises(ValueError, match="noise must be finite"):
+        fw.add_noise(u0, [0.0, np.nan, 0.0], betas, 1)
+    with pytest.raises(TypeError, match="Generator"):
+        fw.forward_step(u0, 0.1)  # neither rng nor noise

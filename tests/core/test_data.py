@@ -1,17 +1,22 @@
-"""Tests of :mod:`lib.data`: the offline test image and the grey-value mapping to [−1, 1]."""
+"""Tests of :mod:`lib.core.data` (moved from test_data.py; every assertion and tolerance kept)."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+import numpy as np
+import pytest
 
-from lib import data
+from lib.core import data
+
 
 EPS = np.finfo(np.float64).eps
+
+
 HYP = settings(max_examples=40, deadline=None, database=None)  # no example database written into the book
+
+
 LUMA = np.array([0.299, 0.587, 0.114])
 
 
@@ -63,11 +68,6 @@ def test_cat_factor_three_shape():
     assert data.cat(grey=True, factor=7).shape == (300 // 7, 451 // 7)
 
 
-# ---------------------------------------------------------------------------------------------
-# block_mean
-# ---------------------------------------------------------------------------------------------
-
-
 @HYP
 @given(
     image=hnp.arrays(
@@ -104,7 +104,8 @@ def test_block_mean_factor_not_positive(factor):
 
 @pytest.mark.parametrize("factor", [True, np.bool_(True), 2.0, 1.5, "2", None])
 def test_block_mean_factor_not_integer(factor):
-    with pytest.raises(ValueError, match="factor must be a positive integer"):
+    # not an integer at all: a TypeError (one convention for every check in lib.core._validation)
+    with pytest.raises(TypeError, match="factor must be a positive integer"):
         data.block_mean(np.zeros((4, 4)), factor)
 
 
@@ -126,18 +127,13 @@ def test_cat_bad_factor(factor, pattern):
 
 @pytest.mark.parametrize("factor", [True, 1.0])
 def test_cat_factor_bool_or_float_rejected(factor):
-    with pytest.raises(ValueError, match="factor must be a positive integer"):
+    with pytest.raises(TypeError, match="factor must be a positive integer"):
         data.cat(factor=factor)
 
 
 def test_cat_factor_false_rejected():
-    with pytest.raises(ValueError, match="factor must be a positive integer"):
+    with pytest.raises(TypeError, match="factor must be a positive integer"):
         data.cat(factor=False)
-
-
-# ---------------------------------------------------------------------------------------------
-# to_unit_range
-# ---------------------------------------------------------------------------------------------
 
 
 def test_to_unit_range_endpoints():
@@ -160,9 +156,10 @@ def test_to_unit_range_affine_and_monotone(v):
     assert np.all(np.diff(out[order]) >= 0)
 
 
-@pytest.mark.parametrize("max_value", [0, -255, np.nan, np.inf, True, "255"])
-def test_to_unit_range_bad_max_value(max_value):
-    with pytest.raises(ValueError, match="max_value must be a positive finite number"):
+@pytest.mark.parametrize("max_value, error", [(0, ValueError), (-255, ValueError), (np.nan, ValueError),
+                                              (np.inf, ValueError), (True, TypeError), ("255", TypeError)])
+def test_to_unit_range_bad_max_value(max_value, error):
+    with pytest.raises(error, match="max_value must be a positive finite number"):
         data.to_unit_range(np.zeros(3), max_value=max_value)
 
 

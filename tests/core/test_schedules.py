@@ -1,28 +1,25 @@
-"""Tests of :mod:`lib.schedules`: the schedules β_1..β_T and ᾱ_i = ∏_{j≤i}(1 − β_j) (paper Eq. 5).
-
-Round-off bounds used below (float64, unit round-off u = eps/2):
-
-* ``log_alpha_bar`` sums T terms ln(1 − β_j), all of one sign, so the partial sums grow in
-  magnitude and the absolute error of L_i = ln ᾱ_i is at most ≈ (1 + i/2)·eps·|L_i|;
-  ``exp`` turns that absolute error into the same *relative* error of ᾱ_i, plus 1 ulp.
-* ``np.cumprod(1 − β)`` has relative error ≤ ≈ i·eps (one rounding for 1 − β_j, one per product).
-
-Hence |ᾱ_i(lib) / ᾱ_i(cumprod) − 1| ≤ ≈ (i + 2)·eps·(1 + |L_i|); the tests use twice that.
-"""
+"""Tests of :mod:`lib.core.schedules` (moved from test_schedules.py, test_steady_state.py; every assertion and tolerance kept)."""
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from scipy import integrate
+from scipy import special as sp
+from scipy import stats as sst
+import math
+import numpy as np
+import pytest
 
-from lib import schedules as sch
+from lib.core import data
+from lib.core import mixture as mx
+from lib.core import schedules as sch
+
 
 EPS = np.finfo(np.float64).eps
+
+
 HYP = settings(max_examples=40, deadline=None, database=None)  # no example database written into the book
 
 
@@ -46,9 +43,72 @@ def reference_alpha_bar(betas: np.ndarray) -> np.ndarray:
     return np.concatenate(([1.0], np.cumprod(1.0 - betas)))
 
 
-# ---------------------------------------------------------------------------------------------
-# alpha_bar / log_alpha_bar
-# ---------------------------------------------------------------------------------------------
+def cosine_reference(n_steps: int, s: float) -> np.ndarray:
+    """f(t)/f(0) with f(t) = cos²(((t/T) + s)/(1 + s) · π/2) (Nichol & Dhariwal 2021)."""
+    x = (np.arange(n_steps + 1) / n_steps + s) / (1.0 + s) * (math.pi / 2)
+    f = np.cos(x) ** 2
+    return f / f[0], x
+
+
+def check_cosine(n_steps: int, s: float, max_beta: float) -> None:
+    betas = sch.cosine_betas(n_steps, s=s, max_beta=max_beta)
+    assert betas.shape == (n_steps,)
+    assert betas.dtype == np.float64
+    assert np.all(betas > 0) and np.all(betas < 1)
+    assert np.all(betas <= max_beta)
+    ab = sch.alpha_bar(betas)
+    ref, x = cosine_reference(n_steps, s)
+    clipped = np.flatnonzero(betas >= max_beta)
+    # ᾱ_i depends on β_1..β_i = betas[:i]; it matches the formula up to and including the
+    # index of the first clipped β (i = k when betas[k] is the first clipped entry).
+    last = clipped[0] if clipped.size else n_steps
+    # Round-off bound, relative: (a) 1 − β_j recovers the ratio f_j/f_{j−1} with absolute error
+    # ≈ eps, i.e. relative eps/(1 − β_j); (b) the log/cumsum/exp bound of the module docstring;
+    # (c) the cosine near π/2 amplifies the argument's rounding: relative ≈ 2·eps·x·|tan x|
+    # (only needed if the library and this test round the argument differently). Factor 4 margin.
+    one_minus = np.concatenate(([1.0], np.cumsum(1.0 / (1.0 - betas))))
+    cond = 2 * x * np.abs(np.tan(x))
+    bound = 4 * EPS * (one_minus + cond + cond[0]) + 2 * cumprod_bound(betas)
+    rel = np.abs(ab[: last + 1] / ref[: last + 1] - 1.0)
+    assert np.all(rel <= bound[: last + 1]), (rel / bound[: last + 1]).max()
+    # Where clipped, β is exactly max_beta.
+    assert np.all(betas[clipped] == max_beta)
+
+
+HYP_steady_state = settings(max_examples=30, deadline=None, database=None)  # no example database written into the book
+
+
+Z_MAX = 5.0
+
+
+@st.composite
+def gaussian_st(draw, max_n: int = 6):
+    """A mean vector and an SPD covariance of moderate condition (n ≤ max_n)."""
+    n = draw(st.integers(1, max_n))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((n, n))
+    cov = a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
+    mean = rng.standard_normal(n) * draw(st.floats(0.0, 3.0))
+    return mean, cov
+
+
+def kl_direct(mean, cov):
+    """The textbook formula ½[‖μ‖² + tr S − n − ln det S] with slogdet (no stabilisation)."""
+    sign, logdet = np.linalg.slogdet(cov)
+    assert sign > 0
+    return 0.5 * (mean @ mean + np.trace(cov) - mean.size - logdet)
+
+
+def kl_1d_quadrature(centers, a):
+    """KL(p ‖ N(0,1)) for a 1-D mixture by adaptive quadrature (independent of lib's MC)."""
+
+    def integrand(t):
+        lp = mx.mixture_logpdf(np.array([t]), centers, np.sqrt(a), 1 - a)
+        return np.exp(lp) * (lp - sst.norm.logpdf(t))
+
+    value, _ = integrate.quad(integrand, -15, 15, limit=200, points=list(np.sqrt(a) * centers[:, 0]))
+    return value
 
 
 def test_alpha_bar_docstring_example():
@@ -105,11 +165,6 @@ def test_log_alpha_bar_keeps_relative_accuracy_for_tiny_betas():
     assert np.max(np.abs(naive[1:] / exact[1:] - 1.0)) > 1000 * rtol
 
 
-# ---------------------------------------------------------------------------------------------
-# Named schedules
-# ---------------------------------------------------------------------------------------------
-
-
 def test_linear_defaults_are_ho_et_al():
     betas = sch.linear_betas()
     assert betas.shape == (1000,)
@@ -134,38 +189,6 @@ def test_linear_betas_endpoints(n_steps, beta_start, beta_end):
     if n_steps > 1:
         assert betas[-1] == beta_end
     assert np.all((betas > 0) & (betas < 1))
-
-
-def cosine_reference(n_steps: int, s: float) -> np.ndarray:
-    """f(t)/f(0) with f(t) = cos²(((t/T) + s)/(1 + s) · π/2) (Nichol & Dhariwal 2021)."""
-    x = (np.arange(n_steps + 1) / n_steps + s) / (1.0 + s) * (math.pi / 2)
-    f = np.cos(x) ** 2
-    return f / f[0], x
-
-
-def check_cosine(n_steps: int, s: float, max_beta: float) -> None:
-    betas = sch.cosine_betas(n_steps, s=s, max_beta=max_beta)
-    assert betas.shape == (n_steps,)
-    assert betas.dtype == np.float64
-    assert np.all(betas > 0) and np.all(betas < 1)
-    assert np.all(betas <= max_beta)
-    ab = sch.alpha_bar(betas)
-    ref, x = cosine_reference(n_steps, s)
-    clipped = np.flatnonzero(betas >= max_beta)
-    # ᾱ_i depends on β_1..β_i = betas[:i]; it matches the formula up to and including the
-    # index of the first clipped β (i = k when betas[k] is the first clipped entry).
-    last = clipped[0] if clipped.size else n_steps
-    # Round-off bound, relative: (a) 1 − β_j recovers the ratio f_j/f_{j−1} with absolute error
-    # ≈ eps, i.e. relative eps/(1 − β_j); (b) the log/cumsum/exp bound of the module docstring;
-    # (c) the cosine near π/2 amplifies the argument's rounding: relative ≈ 2·eps·x·|tan x|
-    # (only needed if the library and this test round the argument differently). Factor 4 margin.
-    one_minus = np.concatenate(([1.0], np.cumsum(1.0 / (1.0 - betas))))
-    cond = 2 * x * np.abs(np.tan(x))
-    bound = 4 * EPS * (one_minus + cond + cond[0]) + 2 * cumprod_bound(betas)
-    rel = np.abs(ab[: last + 1] / ref[: last + 1] - 1.0)
-    assert np.all(rel <= bound[: last + 1]), (rel / bound[: last + 1]).max()
-    # Where clipped, β is exactly max_beta.
-    assert np.all(betas[clipped] == max_beta)
 
 
 def test_cosine_defaults():
@@ -203,11 +226,6 @@ def test_constant_alpha_bar_is_power():
     np.testing.assert_array_less(np.abs(ab / ref - 1.0), cumprod_bound(np.full(500, 0.02)))
 
 
-# ---------------------------------------------------------------------------------------------
-# get_betas
-# ---------------------------------------------------------------------------------------------
-
-
 def test_get_betas_by_name():
     np.testing.assert_array_equal(sch.get_betas("constant", 7, beta=0.3), sch.constant_betas(0.3, 7))
     np.testing.assert_array_equal(sch.get_betas("linear", 50), sch.linear_betas(50))
@@ -228,11 +246,6 @@ def test_get_betas_unknown_name():
 def test_get_betas_constant_needs_beta():
     with pytest.raises(TypeError, match="beta="):
         sch.get_betas("constant", 10)
-
-
-# ---------------------------------------------------------------------------------------------
-# Input errors
-# ---------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("beta", [0.0, 1.0, -0.1, 1.5, float("nan"), float("inf")])
@@ -261,9 +274,10 @@ def test_linear_beta_out_of_range(kwargs, name):
         sch.linear_betas(10, **kwargs)
 
 
-@pytest.mark.parametrize("s", [0.0, -0.01, float("nan"), float("inf"), "0.008"])
-def test_cosine_bad_s(s):
-    with pytest.raises(ValueError, match="s must be a positive finite number"):
+@pytest.mark.parametrize("s, error", [(0.0, ValueError), (-0.01, ValueError), (float("nan"), ValueError),
+                                      (float("inf"), ValueError), ("0.008", TypeError)])
+def test_cosine_bad_s(s, error):
+    with pytest.raises(error, match="s must be a positive finite number"):
         sch.cosine_betas(10, s=s)
 
 
@@ -320,3 +334,5 @@ def test_betas_integer_and_float32_accepted():
     ab = sch.alpha_bar(np.array([0.5, 0.25], dtype=np.float32))
     assert ab.dtype == np.float64
     np.testing.assert_allclose(ab, [1.0, 0.5, 0.375], rtol=4 * EPS)
+
+

@@ -1,0 +1,29 @@
+"""The core of :mod:`lib`, organised by mathematical object (no drawing, no chapter knowledge).
+
+- :mod:`lib.core.schedules` — noise schedules β_i and ᾱ_i;
+- :mod:`lib.core.forward` — the forward process: transition law, closed form, bridge,
+  caller-supplied noise (paper, Eqs. 1–5);
+- :mod:`lib.core.gaussian` — closed forms for Gaussian data: entropies, KL, marginal moments;
+- :mod:`lib.core.mixture` — a training set under the forward process: the exact Gaussian
+  mixture (log-density, score, posterior mean, sampling, Monte Carlo entropy and KL);
+- :mod:`lib.core.stats` — law tests, Kolmogorov–Smirnov tests on projections, power;
+- :mod:`lib.core.osmosis` — linear osmosis: discretisation, matrix, steady state, Lyapunov
+  functional, time stepping (paper, Eqs. 26–28);
+- :mod:`lib.core.fokker_planck` — the 1-D Fokker–Planck equation by finite volumes (Eq. 24);
+- :mod:`lib.core.reverse` — the DDPM reverse sampler with exact scores of the mixture;
+- :mod:`lib.core.data` — images and training sets that ship with installed packages.
+
+Imports run only downward: core modules import core modules, never the chapter modules.
+"""
+
+__all__ = [
+    "data",
+    "fokker_planck",
+    "forward",
+    "gaussian",
+    "mixture",
+    "osmosis",
+    "reverse",
+    "schedules",
+    "stats",
+]
