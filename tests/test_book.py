@@ -28,6 +28,9 @@ from urllib.parse import unquote, urlparse
 import pytest
 import yaml
 
+# Under pytest-xdist (--dist loadgroup): one worker builds the book once (session fixture) and checks every page.
+pytestmark = pytest.mark.xdist_group("book")
+
 ROOT = Path(__file__).resolve().parents[1]
 HTML_DIR = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"

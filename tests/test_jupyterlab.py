@@ -35,6 +35,9 @@ RAW_MARKUP = ("{glue", "{cite", "{ref}", "{eval", "{numref}", "{doc}")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 RUN_TIMEOUT_MS = 120_000
 
+# Under pytest-xdist (--dist loadgroup): one worker starts JupyterLab once for all its tests.
+pytestmark = pytest.mark.xdist_group("jupyterlab")
+
 FIXTURE = nbformat.v4.new_notebook(
     cells=[
         nbformat.v4.new_code_cell("import ipywidgets as widgets\nimport matplotlib.pyplot as plt\nx = 6 * 7"),
