@@ -53,26 +53,26 @@ BIMODAL_START = ((0.6, 0.4), (-2.0, 1.5), (0.3, 0.5))
 VERDICTS = (
     Verdict(
         claim="Eq. (23)",
-        paper="the Feller moments $m_1$, $m_2$ ({eq}`eq-fp-23`)",
+        paper="the Feller moments $m_1$, $m_2$, {eq}`eq-fp-23`",
         verdict="holds",
         detail=r"in continuous time: $m_1=-\tfrac12 r x$, $m_2=r$ with rate $r=-\ln(1-\beta)$, not "
-               r"$\beta$ ({eq}`eq-fp-tosm`; a large sample tells them apart); the moments need the "
+               r"$\beta$ (a large sample tells them apart; see {eq}`eq-fp-tosm`); the moments need the "
                r"conditional, not the joint, density",
         section="sec-feller-moments",
     ),
     Verdict(
         claim="Eq. (24)",
-        paper="the forward (Fokker–Planck) equation ({eq}`eq-fp-24-paper`)",
+        paper="the forward (Fokker–Planck) equation {eq}`eq-fp-24-paper`",
         verdict="holds with correction",
-        detail=r"with $m_1$ the mean increment the drift term is $-\partial_x(m_1p)$, not $+$ "
-               r"({eq}`eq-fp-24`)",
+        detail=r"with $m_1$ the mean increment the drift term is $-\partial_x(m_1p)$, not $+$, as in "
+               r"{eq}`eq-fp-24`",
         section="sec-feller-signs",
     ),
     Verdict(
         claim="Eq. (25)",
-        paper="the backward (Kolmogorov) equation ({eq}`eq-fp-25-paper`)",
+        paper="the backward (Kolmogorov) equation {eq}`eq-fp-25-paper`",
         verdict="holds with correction",
-        detail=r"the left-hand side is $-\partial_\tau p$ ({eq}`eq-fp-25`)",
+        detail=r"the left-hand side is $-\partial_\tau p$, as in {eq}`eq-fp-25`",
         section="sec-feller-signs",
     ),
     Verdict(
@@ -81,7 +81,7 @@ VERDICTS = (
         verdict="holds",
         detail=r"for the density of one pixel's grey value: osmosis with guidance $\varphi$ (drift "
                r"$-x$) reproduces $p(u_i)$ at $t_{\mathrm{osm}}=-\tfrac12\ln\bar\alpha_i$ "
-               r"({eq}`eq-fp-osmosis`); osmosis of images (Fig. 1) is only an analogy",
+               r"by {eq}`eq-fp-osmosis`; osmosis of images (Fig. 1) is only an analogy",
         section="sec-feller-osmosis",
     ),
 )

@@ -69,17 +69,17 @@ VERDICTS = (
         paper=r"convergence to $\mathcal N(0, I)$ under the assumptions of Property 3",
         verdict="holds with correction",
         detail=r"the proof needs $\bar\alpha_i\to0$, i.e. $\sum_i\beta_i=\infty$ "
-               r"({eq}`eq-steady-sum-beta`); Eq. (10) implies it only through an astronomically "
+               r"(see {eq}`eq-steady-sum-beta`); Eq. (10) implies it only through an astronomically "
                r"small lower bound on $\beta_i$, and $\beta_j=c/j^2$ never forgets its start",
         section="sec-steady-assumption",
     ),
     Verdict(
         claim="Eq. (22)",
-        paper=r"$u_i=\sqrt{\bar\alpha_i}\,u_0+\sqrt{1-\bar\alpha_i}\,\xi$ with $\bar\alpha_i\to0$ "
-              r"({eq}`eq-steady-22`)",
+        paper=r"$u_i=\sqrt{\bar\alpha_i}\,u_0+\sqrt{1-\bar\alpha_i}\,\xi$ with $\bar\alpha_i\to0$, "
+              r"{eq}`eq-steady-22`",
         verdict="holds with correction",
-        detail=r"product from $j=1$ ({eq}`eq-steady-22-corrected`); the limits hold exactly when "
-               r"$\sum_j\beta_j=\infty$ ({eq}`eq-steady-sum-beta`)",
+        detail=r"product from $j=1$ as in {eq}`eq-steady-22-corrected`; the limits hold exactly when "
+               r"$\sum_j\beta_j=\infty$, see {eq}`eq-steady-sum-beta`",
         section="sec-steady-derivation",
     ),
 )
