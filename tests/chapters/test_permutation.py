@@ -64,13 +64,6 @@ def image_for(shape, c, rng, dtype=np.float64):
     return rng.uniform(-1, 1, size=full).astype(dtype)
 
 
-
-
-def image_for(shape, c, rng, dtype=np.float64):
-    full = shape if c is None else shape + (c,)
-    return rng.uniform(-1, 1, size=full).astype(dtype)
-
-
 # ---------------------------------------------------------------------------------------------
 # Eq. (4) with caller-supplied noise (what coupled_trajectories relies on): identical to the chain
 # ---------------------------------------------------------------------------------------------
@@ -89,7 +82,7 @@ def test_forward_step_with_noise_is_forward_step(shape, c, dtype, beta, seed):
 
 @HYP
 @given(shape=grid_shapes, c=channels, dtype=dtypes, betas=schedule_st(), seed=seeds)
-def test_iterate_with_noise_is_iterate_forward(shape, c, dtype, betas, seed):
+def test_caller_noise_stack_or_source_is_the_chain(shape, c, dtype, betas, seed):
     f = image_for(shape, c, np.random.default_rng(seed), dtype)
     ref = fw.iterate_forward(f, betas, None, np.random.default_rng(seed))
     T = betas.size
@@ -103,7 +96,7 @@ def test_iterate_with_noise_is_iterate_forward(shape, c, dtype, betas, seed):
     np.testing.assert_array_equal(fw.iterate_forward(f, betas, steps, noise=stack), ref[steps])
 
 
-def test_iterate_with_noise_validation():
+def test_caller_noise_validation():
     betas = sch.constant_betas(0.1, 3)
     with pytest.raises(ValueError, match=r"noise must have shape \(T', \) \+ \(2, 2\) with T' ≥ 3"):
         fw.iterate_forward(np.zeros((2, 2)), betas, None, noise=np.zeros((2, 2, 2)))
@@ -134,7 +127,7 @@ def test_proposition3_bit_exact(shape, c, dtype, betas, seed, data):
     # v_i = P(u_i) for every i, and u_i = P⁻¹(v_i): exact equality, not closeness.
     assert np.array_equal(v, P.apply(u, batch_dims=1))
     assert np.array_equal(u, P.apply_inverse(v, batch_dims=1))
-    # v is an ordinary trajectory of lib.forward from P(f) (same generator stream) …
+    # v is an ordinary trajectory of lib.core.forward from P(f) (same generator stream) …
     np.testing.assert_array_equal(v, fw.iterate_forward(P.apply(f), betas, None, np.random.default_rng(seed)))
     # … and u the trajectory from f with the noise P⁻¹(g_i).
     g = np.random.default_rng(seed).standard_normal((betas.size,) + v.shape[1:], dtype=dtype)
@@ -185,7 +178,7 @@ def law_setup():
     P = GP.random(f.shape, np.random.default_rng(7))
     betas = sch.constant_betas(0.02, 200)
     steps = [1, 10, 50, 200]
-    # An independent trajectory from P(f), sampled by lib.forward (no coupling with anything).
+    # An independent trajectory from P(f), sampled by lib.core.forward (no coupling with anything).
     v = fw.sample_trajectory(P.apply(f), betas, steps, np.random.default_rng(8))
     return f, P, betas, steps, v
 
@@ -291,7 +284,7 @@ def neighbour_stats(f, P, kind, seed, T=30):
 def test_unpermuted_innovations_are_the_unpermuted_noise(grey):
     # For the process from P(f) with noise g_i, the innovations of P⁻¹(V) against f are P⁻¹(g_i)
     # up to round-off: z = (w_i − a·w_{i−1})/b with a = √(1−β), b = √β. Forming w_i, the
-    # difference and the coefficients (lib.stats gets them from ln ᾱ, not from √(1−β)) costs a
+    # difference and the coefficients (lib.core.stats gets them from ln ᾱ, not from √(1−β)) costs a
     # few eps·(|w| + |g|) each; with |w|, |g| < 6 (asserted) a bound of 10·eps·12/b is generous.
     P = GP.random(grey.shape, np.random.default_rng(0))
     betas = sch.constant_betas(0.1, 5)
