@@ -6,6 +6,8 @@
 - :mod:`lib.core.gaussian` — closed forms for Gaussian data: entropies, KL, marginal moments;
 - :mod:`lib.core.mixture` — a training set under the forward process: the exact Gaussian
   mixture (log-density, score, posterior mean, sampling, Monte Carlo entropy and KL);
+- :mod:`lib.core.permutations` — permutations of the pixel grid (shuffles, cyclic translations,
+  quarter turns, flips) as one object with its group operations (paper, Property 4);
 - :mod:`lib.core.stats` — law tests, Kolmogorov–Smirnov tests on projections, power;
 - :mod:`lib.core.osmosis` — linear osmosis: discretisation, matrix, steady state, Lyapunov
   functional, time stepping (paper, Eqs. 26–28);
@@ -23,6 +25,7 @@ __all__ = [
     "gaussian",
     "mixture",
     "osmosis",
+    "permutations",
     "reverse",
     "schedules",
     "stats",

@@ -36,3 +36,29 @@ def _readable(figure):
 @pytest.fixture
 def readable():
     return _readable
+
+
+def _check_verdicts_shown(notebook: str, verdicts) -> list:
+    """Assert that chapters/<notebook>.ipynb shows ``verdicts`` once with
+    ``verdict_table(chapter.VERDICTS)`` (input removed), that every verdict's section label exists
+    and that every {eq} label a verdict cites is a labelled display equation of the notebook;
+    return the notebook's cells as (kind, source, metadata)."""
+    import json
+    import re
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "chapters" / f"{notebook}.ipynb"
+    cells = [(c["cell_type"], "".join(c["source"]), c.get("metadata", {}))
+             for c in json.loads(path.read_text())["cells"]]
+    prose = "\n".join(src for kind, src, _ in cells if kind == "markdown")
+    assert {v.section for v in verdicts} <= set(re.findall(r"^\((sec-[\w-]+)\)=", prose, re.M))
+    cited = {e for v in verdicts for e in re.findall(r"\{eq\}`([\w-]+)`", v.paper + v.detail)}
+    assert cited <= set(re.findall(r"\$\$ \((eq-[\w-]+)\)", prose))
+    shown = [meta for kind, src, meta in cells if kind == "code" and "verdict_table(chapter.VERDICTS)" in src]
+    assert len(shown) == 1 and "remove-input" in shown[0].get("tags", [])
+    return cells
+
+
+@pytest.fixture
+def verdicts_shown():
+    return _check_verdicts_shown

@@ -254,3 +254,19 @@ def test_gaussian_entropy_rate_is_the_derivative_in_t(cov, a):
         assert rate != pytest.approx(-rate / a, rel=1e-3)
 
 
+
+
+def test_closed_forms_reject_bad_input():
+    # moved from the steady-state chapter's tests
+    with pytest.raises(ValueError, match="alpha_bar"):
+        gs.kl_gaussian_marginal(np.zeros(2), np.eye(2), 1.0)
+    with pytest.raises(ValueError, match="alpha_bar"):
+        gs.kl_gaussian_marginal(np.zeros(2), np.eye(2), 0.0)
+    with pytest.raises(ValueError, match="positive definite"):
+        gs.kl_gaussian(np.zeros(2), np.diag([1.0, 0.0]))
+    with pytest.raises(ValueError, match="symmetric"):
+        gs.kl_gaussian(np.zeros(2), np.array([[1.0, 0.5], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="shape"):
+        gs.kl_gaussian(np.zeros(3), np.eye(2))
+    with pytest.raises(ValueError, match="single number"):
+        gs.gaussian_marginal_moments(np.zeros(1), np.eye(1), [0.5])

@@ -398,3 +398,17 @@ def test_mixture_object_validates_once_and_clearly():
         mix.score(np.zeros(2), float("nan"))
     with pytest.raises(ValueError, match=r"x must have shape \(m, 2\)"):
         mix.posterior_mean(np.zeros(3), 0.5)
+
+
+def test_logpdf_and_mc_kl_reject_bad_input():
+    # moved from the steady-state chapter's tests
+    with pytest.raises(ValueError, match="variance"):
+        mx.mixture_logpdf(np.zeros(2), np.zeros((1, 2)), 1.0, 0.0)
+    with pytest.raises(ValueError, match="x must have shape"):
+        mx.mixture_logpdf(np.zeros(3), np.zeros((1, 2)), 1.0, 1.0)
+    with pytest.raises(ValueError, match="centers"):
+        mx.mixture_logpdf(np.zeros(2), np.zeros(2), 1.0, 1.0)
+    with pytest.raises(TypeError, match="Generator"):
+        mx.kl_to_standard_normal_mc(np.zeros((2, 2)), 0.5, 10, rng=0)
+    with pytest.raises(ValueError, match="n_samples"):
+        mx.kl_to_standard_normal_mc(np.zeros((2, 2)), 0.5, 1, np.random.default_rng(0))
