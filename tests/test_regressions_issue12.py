@@ -10,11 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib import entropy, permutation, steady_state
-from lib import fokker_planck as fp_chapter
+from lib import entropy
+from lib.chapters import permutation, steady_state
+from lib.chapters import fokker_planck as fp_chapter
 from lib import osmosis as osmosis_chapter
 from lib.core import _validation, forward, osmosis, schedules, stats
 from lib.core import fokker_planck as fp
+from lib.core.permutations import GridPermutation
 
 
 def _pair(seed: int = 0):
@@ -190,7 +192,7 @@ def test_finding9_no_truncation():
     with pytest.raises(TypeError, match="shape must be .*no silent truncation"):
         osmosis.zero_drift((8.7, 3))
     with pytest.raises(TypeError, match="shift must be a pair"):
-        permutation.translation((8, 8), (0.5, 1))
+        GridPermutation.translation((8, 8), (0.5, 1))
     with pytest.raises(TypeError, match=r"n_steps\[0\] must be a positive integer"):
         osmosis_chapter.time_convergence([10.5])
     with pytest.raises(TypeError, match=r"n_steps\[0\] must be a positive integer"):
