@@ -57,7 +57,6 @@ from ._validation import (check_positive_array, check_real,
                           check_same_shape)
 
 __all__ = [
-    "EvolutionInfo",
     "canonical_drift",
     "column_sum_error",
     "evolve",

@@ -19,9 +19,6 @@ from ._validation import (as_float_array, check_int, check_probability, check_rn
 from .schedules import log_alpha_bar
 
 __all__ = [
-    "KSResult",
-    "NormalityReport",
-    "TrajectoryReport",
     "detectable_variance_ratio",
     "innovations",
     "ks_2samp_columns",

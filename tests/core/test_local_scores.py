@@ -199,8 +199,8 @@ def test_dictionary_bytes_counts_windows():
     # windows of 6, 36 interior windows of 9 = 484 values per image, for LS (one dictionary
     # per pixel) and ELS (one per padding pattern, holding every location of that pattern)
     for machine in ("ls", "els"):
-        assert L.dictionary_bytes(10, (8, 8), 3, machine) == 8 * 10 * (4 * 4 + 24 * 6 + 36 * 9)
-    assert L.dictionary_bytes(2, (8, 8), 3, "es") == 8 * 2 * 64 * 64
+        assert L._dictionary_bytes(10, (8, 8), 3, machine) == 8 * 10 * (4 * 4 + 24 * 6 + 36 * 9)
+    assert L._dictionary_bytes(2, (8, 8), 3, "es") == 8 * 2 * 64 * 64
 
 
 # --- validation at the public boundary --------------------------------------------------------
@@ -232,7 +232,7 @@ def test_validation_names_the_argument():
 
 
 def test_out_of_reach_requests_are_refused_before_allocating(monkeypatch):
-    monkeypatch.setattr(L, "MAX_BYTES", 10_000)
+    monkeypatch.setattr(L, "_MAX_BYTES", 10_000)
     t3 = small_set(0, 20, (8, 8))
     with pytest.raises(ValueError, match="MAX_BYTES"):
         L.denoiser(np.zeros((1, 64)), t3, 0.5, machine="els", patch_size=3)
@@ -242,16 +242,16 @@ def test_out_of_reach_requests_are_refused_before_allocating(monkeypatch):
 
 def test_dictionary_bytes_validates():
     with pytest.raises(ValueError, match="n_train"):
-        L.dictionary_bytes(0, (8, 8), 3)
+        L._dictionary_bytes(0, (8, 8), 3)
     with pytest.raises(ValueError, match="shape"):
-        L.dictionary_bytes(5, (8, 8, 1), 3)
+        L._dictionary_bytes(5, (8, 8, 1), 3)
     with pytest.raises(ValueError, match="boundary"):
-        L.dictionary_bytes(5, (8, 8), 3, boundary="reflect")
+        L._dictionary_bytes(5, (8, 8), 3, boundary="reflect")
 
 
 def test_dictionary_cache_is_bounded(monkeypatch):
     monkeypatch.setattr(L, "_CACHE", {})
-    monkeypatch.setattr(L, "MAX_BYTES", 400_000)
+    monkeypatch.setattr(L, "_MAX_BYTES", 400_000)
     t3 = small_set(0, 20, (8, 8))  # LS dictionaries of 20 - 200 kB for P = 1 ... 7
     x = np.zeros((1, 64))
     for p in (1, 3, 5, 7, 3, 5, 7):
