@@ -35,10 +35,10 @@ every location x' whose window has the *same* padding pattern, and the padded en
 both sides) drop out of (★). ``"circular"``: windows wrap around; every pixel uses every
 location, and the machine is exactly shift-equivariant.
 
-The reverse chain is the book's DDPM chain (:mod:`lib.reverse`, Ho et al. 2020) with the exact
+The reverse chain is the book's DDPM chain (:mod:`lib.core.reverse`, Ho et al. 2020) with the exact
 denoiser replaced by x̂_0 of (★); that sampler takes training images, not a denoiser, so
 :func:`sample` runs the same steps through a small hook of its own (and reproduces
-``lib.reverse.sample`` bit for bit with ``machine="exact"``).
+``lib.core.reverse.sample`` bit for bit with ``machine="exact"``).
 
 References
 ----------
@@ -413,7 +413,7 @@ def denoiser(x, train, alpha_bar, *, machine: str = "els", patch_size: int = 3,
     alpha_bar : float in (0, 1)
         ᾱ_i of the step.
     machine : {"exact", "es", "ls", "els"}
-        ``"exact"``: the exact mixture denoiser (:func:`lib.reverse.posterior_mean`);
+        ``"exact"``: the exact mixture denoiser (:meth:`lib.core.mixture.Mixture.posterior_mean`);
         ``"es"``: exact denoiser of the circularly shifted training set (Kamb & Ganguli
         Eqs. 5–6); ``"ls"``: local, co-located patches (Eqs. 7–8); ``"els"``: local,
         patches from every location with the same boundary overlap (Eqs. 9–10, 41).
@@ -477,10 +477,10 @@ def sample(train, betas, size: int, rng, *, machine: str = "els", patch_size=3,
            boundary: str = "zero", shape=None, record=None) -> dict:
     """DDPM reverse chain from N(0, I) with the denoiser of one score machine.
 
-    Each step is the book's reverse step (:func:`lib.reverse.reverse_step`):
+    Each step is the book's reverse step (:func:`lib.core.reverse.reverse_step`):
     u_{i−1} = a_i x̂_0(u_i) + b_i u_i + √β̃_i g with the DDPM coefficients
-    (:func:`lib.reverse.ddpm_posterior_coefficients`) and x̂_0 from :func:`denoiser`.
-    With ``machine="exact"`` the draws equal ``lib.reverse.sample`` for the same generator.
+    (:func:`lib.core.reverse.ddpm_posterior_coefficients`) and x̂_0 from :func:`denoiser`.
+    With ``machine="exact"`` the draws equal ``lib.core.reverse.sample`` for the same generator.
 
     Parameters
     ----------
@@ -535,7 +535,7 @@ def sample(train, betas, size: int, rng, *, machine: str = "els", patch_size=3,
 
 
 def _ddpm_chain(denoise, betas, m, n, rng, rec):
-    """The hook: lib.reverse.sample's loop with any denoiser(u, ᾱ_i, i)."""
+    """The hook: lib.core.reverse.sample's loop with any denoiser(u, ᾱ_i, i)."""
     ab = _schedules.alpha_bar(betas)
     T = betas.size
     where = {int(s): j for j, s in enumerate(rec)}

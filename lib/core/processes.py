@@ -331,7 +331,7 @@ class DiagonalGaussianProcess:
 
         Notes
         -----
-        In the pixel basis the operations are those of :func:`lib.forward.sample_marginal`, in
+        In the pixel basis the operations are those of :func:`lib.core.forward.sample_marginal`, in
         the same order, so VP draws agree with it bit for bit for the same generator state.
         """
         u = self._as_state(u0, "u0")
@@ -394,7 +394,7 @@ def vp_process(betas, shape) -> DiagonalGaussianProcess:
     """The variance-preserving process of the paper, Eqs. (3)–(5) (Ho et al. 2020).
 
     M_i = √(1 − β_i) I, Σ_i = β_i I; marginals a_i = √ᾱ_i, s_i = 1 − ᾱ_i, computed exactly as
-    :func:`lib.forward.transition_coefficients` does (ln ᾱ from ``log1p`` sums, s = −expm1 ln ᾱ).
+    :func:`lib.core.forward.transition_coefficients` does (ln ᾱ from ``log1p`` sums, s = −expm1 ln ᾱ).
     The limit is N(0, I) (it is reached iff Σβ_i = ∞).
 
     Parameters
