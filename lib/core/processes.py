@@ -103,7 +103,7 @@ def laplacian_eigenvalues(shape, kind: str = "discrete", h: float = 1.0) -> np.n
     For frequencies k < N (and l < M) on a cell-centred grid with spacing ``h``:
 
     * ``"discrete"``: the 5-point Laplacian, −(4/h²)(sin²(πk/2N) + sin²(πl/2M)), exactly the
-      eigenvalues of the matrix that :func:`scipy.fft.dctn` (type 2, ``norm="ortho"``)
+      eigenvalues of the matrix that ``scipy.fft.dctn`` (type 2, ``norm="ortho"``)
       diagonalises;
     * ``"continuous"``: the Laplacian of the continuous domain [0, Nh] × [0, Mh] restricted to
       the same cosines, −(π/h)²(k²/N² + l²/M²), as written by Rissanen et al. (2023) and
@@ -316,7 +316,7 @@ class DiagonalGaussianProcess:
 
         Parameters
         ----------
-        u0 : array_like, shape (..., *shape)
+        u0 : array_like, shape ``(...) + shape``
         step : int
         rng : numpy.random.Generator, optional
             Source of ξ; required unless ``noise`` is given.
