@@ -4,8 +4,8 @@ Guidance: v = 5 + N(0, I) (seed 0), f = grey values in [1, 256], h = 1.
 
 1. 100 implicit steps at τ = 1.
    Baseline: the paper's solver set-up as we read it — unpreconditioned BiCGSTAB, cold start
-   (x0 = 0) in every step, relative residual 1e-9 (lib.osmosis.evolve, method="bicgstab-cold").
-   Candidate: lib.osmosis.evolve(method="auto"), which picks the Lanczos method here.
+   (x0 = 0) in every step, relative residual 1e-9 (lib.core.osmosis.evolve, method="bicgstab-cold").
+   Candidate: lib.core.osmosis.evolve(method="auto"), which picks the Lanczos method here.
 2. Evolution to t = 1000 with τ = 100 (10 steps).
    Baseline: per-step BiCGSTAB, cold and warm. Candidate: method="auto" (one sparse LU
    factorisation reused for the 10 steps).
@@ -24,7 +24,8 @@ import time
 import numpy as np
 
 import lib
-from lib import osmosis as osm
+from lib.chapters import osmosis as chapter
+from lib.core import osmosis as osm
 
 
 def timed(fn):
@@ -52,7 +53,7 @@ def report(title, runs, reference, baseline, candidate, f):
         print(
             f"  {name:<30s} {t:7.3f} s | {','.join(info.methods):<13s} {sum(info.iterations):5d} it. "
             f"| max |u - ref|/max ref "
-            f"{err:8.1e} | residual {info.residual:8.1e} | mass err {osm.mass_error(u, f):8.1e} "
+            f"{err:8.1e} | residual {info.residual:8.1e} | mass err {chapter.mass_error(u, f):8.1e} "
             f"| min u {float(u.min()):.3f}"
         )
     (t_b, (u_b, _)), (t_c, (u_c, _)) = runs[baseline], runs[candidate]
@@ -65,8 +66,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    f = osm.unit_to_grey(lib.data.cat(grey=True))
-    v = osm.noise_guidance(f.shape, 5.0, np.random.default_rng(0))
+    f = chapter.unit_to_grey(lib.data.cat(grey=True))
+    v = chapter.noise_guidance(f.shape, 5.0, np.random.default_rng(0))
     A = osm.osmosis_matrix(osm.canonical_drift(v))
     weight = v.ravel()
     print(f"grey cat {f.shape}, {f.size} unknowns, best of {args.repeats}, runs interleaved")
@@ -108,9 +109,9 @@ def main():
                  key=lambda r: r[0])
     print(
         f"\n3. steady state in closed form: {t_w * 1e3:.2f} ms | A w relative residual "
-        f"{osm.steady_state_residual(A, w):.1e} | mass err {osm.mass_error(w, f):.1e} | "
+        f"{osm.steady_state_residual(A, w):.1e} | mass err {chapter.mass_error(w, f):.1e} | "
         f"column sums of A {osm.column_sum_error(A):.1e} | min off-diagonal "
-        f"{osm.offdiagonal_range(A)[0]:.3f}"
+        f"{chapter.offdiagonal_range(A)[0]:.3f}"
     )
 
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.chapters.prose import Verdict
+from lib.core import data as ds
 from lib.core import local_scores as ls
+from lib.core import reverse as rev
+from lib.core import stats as st
 
-# The book's data, schedule and exact reverse sampler. ONE place, for the lead to repoint to
-# lib.core.data / lib.core.schedules / lib.core.reverse when they land.
-from lib import data as _data
-from lib import reverse as _reverse
-from lib import schedules as _schedules
+from .common import html_table, styled
+from .prose import Verdict
 
 __all__ = [
     "VERDICTS",
@@ -77,7 +76,7 @@ def split_digits(n_train: int = 600, n_reference: int = 200, seed: int = 0) -> d
     """
     from sklearn.datasets import load_digits
 
-    x = _data.digits()
+    x = ds.digits()
     y = load_digits().target
     if not (1 <= n_train and 1 <= n_reference and n_train + n_reference < x.shape[0]):
         raise ValueError(f"need 1 <= n_train, n_reference and n_train + n_reference < {x.shape[0]}")
@@ -97,7 +96,7 @@ def faces(factor: int = 2) -> np.ndarray:
     from skimage import data as skdata
 
     imgs = skdata.lfw_subset()[:100] * 2.0 - 1.0  # the first 100 are faces, the rest are not
-    return np.stack([_data.block_mean(f, factor) for f in imgs])
+    return np.stack([ds.block_mean(f, factor) for f in imgs])
 
 
 def run_machines(train, betas, size: int, seed: int, *, largest: int = 7,
@@ -105,7 +104,7 @@ def run_machines(train, betas, size: int, seed: int, *, largest: int = 7,
                  shape=(8, 8)) -> dict:
     """Final samples of each reverse chain from the same noise seed.
 
-    ``"exact"`` and ``"smoothed"`` run the book's sampler (:func:`lib.reverse.sample`, h = 0 and
+    ``"exact"`` and ``"smoothed"`` run the book's sampler (:func:`lib.core.reverse.sample`, h = 0 and
     h = ``bandwidth``); ``"es"`` the shift-equivariant score (circular shifts); ``"ls"`` and
     ``"els"`` the local machines with zero padding and the patch size schedule
     :func:`lib.core.local_scores.patch_size_schedule` from ``largest`` down to 3.
@@ -121,7 +120,7 @@ def run_machines(train, betas, size: int, seed: int, *, largest: int = 7,
         rng = np.random.default_rng(seed)
         if name in ("exact", "smoothed"):
             h = 0.0 if name == "exact" else bandwidth
-            out[name] = _reverse.sample(flat, betas, size, rng, bandwidth=h)["states"][0]
+            out[name] = rev.sample(flat, betas, size, rng, bandwidth=h)["states"][0]
         elif name == "es":
             out[name] = ls.sample(flat, betas, size, rng, machine="es", boundary="circular",
                                   shape=shape)["states"][0]
@@ -138,8 +137,8 @@ def novelty(x, train) -> np.ndarray:
     ratio 0 is a copy, about 1 is as far as training images are from each other.
     """
     train = np.asarray(train).reshape(len(train), -1)
-    spacing = np.median(_reverse.nearest_neighbour_distances(train, train, exclude_self=True))
-    return _reverse.nearest_neighbour_distances(np.asarray(x).reshape(len(x), -1), train) / spacing
+    spacing = np.median(st.nearest_neighbour_distances(train, train, exclude_self=True))
+    return st.nearest_neighbour_distances(np.asarray(x).reshape(len(x), -1), train) / spacing
 
 
 def consistency(x, train, patch_size: int = 3, shape=(8, 8)) -> np.ndarray:
@@ -180,10 +179,7 @@ def summary_table(summ: dict, names: dict) -> str:
     head = ["samples", "novelty (median)", "patch distance (median)", "recognised (± SE)"]
     rows = [[names.get(k, k), f"{s['novelty']:.2f}", f"{s['consistency']:.3f}",
              f"{s['quality']:.2f} ± {s['quality_se']:.2f}"] for k, s in summ.items()]
-    cell = lambda tag, c: f"<{tag}>{c}</{tag}>"
-    return ("<table><tr>" + "".join(cell("th", h) for h in head) + "</tr>"
-            + "".join("<tr>" + "".join(cell("td", c) for c in r) + "</tr>" for r in rows)
-            + "</table>")
+    return html_table(head, rows)
 
 
 def patch_size_study(train, betas, size: int, seed: int, largest, judge,
@@ -255,14 +251,6 @@ class Judge:
 
 # ------------------------------------------------------------------------------ figures ----
 
-def _style():
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9,
-                         "xtick.labelsize": 9, "ytick.labelsize": 9, "legend.fontsize": 9})
-    return plt
-
-
 def _tile(imgs, shape):
     """Images side by side with one-pixel gaps (NaN, drawn white)."""
     H, W = shape
@@ -272,12 +260,14 @@ def _tile(imgs, shape):
     return out
 
 
+@styled
 def plot_samples(rows: dict, n: int = 12, shape=(8, 8), width: float = 7.0):
     """One row of ``n`` images per entry of ``rows`` (label -> (m, H*W) array).
 
     Each row is one tiled image (one axes per row keeps the figure cheap to draw).
     """
-    plt = _style()
+    import matplotlib.pyplot as plt
+
     H, W = shape
     cmap = plt.get_cmap("gray").with_extremes(bad="white")
     row_h = width * 0.74 / n * H / W
@@ -293,13 +283,15 @@ def plot_samples(rows: dict, n: int = 12, shape=(8, 8), width: float = 7.0):
     return fig
 
 
+@styled
 def plot_tradeoff(largest, curves: dict, reference: dict):
     """Novelty, consistency and quality against the largest patch size of the schedule.
 
     ``curves``: machine -> dict of "novelty", "consistency", "quality" arrays over ``largest``;
     ``reference``: the same three numbers for unseen real digits (dashed lines).
     """
-    plt = _style()
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 3, figsize=(7.2, 2.7))
     titles = {"novelty": "novelty (NN ratio)", "consistency": "patch distance",
               "quality": "recognised digits"}
@@ -317,6 +309,7 @@ def plot_tradeoff(largest, curves: dict, reference: dict):
     return fig
 
 
+@styled
 def plot_mosaic(sample, match, train, shape=(8, 8), n_sources: int = 4):
     """The mechanism: a sample, which training image each pixel's patch came from, and where.
 
@@ -324,7 +317,8 @@ def plot_mosaic(sample, match, train, shape=(8, 8), n_sources: int = 4):
     whose nearest patch occurs more than once in the training set (mostly plain background)
     have no single source and are shown in grey.
     """
-    plt = _style()
+    import matplotlib.pyplot as plt
+
     from matplotlib import colors
 
     H, W = shape

@@ -2,26 +2,24 @@
 processes (VP, VE, IHD, BD) side by side.
 
 The mathematics lives in :mod:`lib.core.processes`; this module holds the chapter's experiment
-drivers, its figures, the axioms table and the verdicts (``VERDICTS``, one per process ×
-property, for the ledger's "Beyond the paper" section).
-
-Figure style: the chapter sets its own small rc context (fonts ≥ 9 pt, width ≤ 7.5 in);
-``lib.chapters.common`` will own a shared one.
+drivers, its figures (in the book's shared style, :func:`lib.chapters.common.styled`), the
+axioms table and the verdicts (``VERDICTS``, one per process × property, for the ledger's
+"Beyond the paper" section), and the explorer with its kernel-free player.
 """
 
 from __future__ import annotations
 
 import html
 import math
-from contextlib import contextmanager
 
-import matplotlib.pyplot as plt
 import numpy as np
 from scipy import fft
 
-from lib.chapters.prose import Verdict
 from lib.core import processes as pr
 from lib.core.schedules import linear_betas
+
+from .common import COLUMN_WIDTH, Explorer, html_table, image_grid, player, show_image, styled
+from .prose import Verdict
 
 __all__ = [
     "AXIOMS",
@@ -33,6 +31,7 @@ __all__ = [
     "cat_trajectories",
     "composition_errors",
     "explorer",
+    "explorer_player",
     "heat_min_entry",
     "information_curves",
     "monotone_violation",
@@ -42,7 +41,6 @@ __all__ = [
     "plot_positivity",
     "plot_trajectories",
     "positivity_threshold",
-    "verdicts_markdown",
 ]
 
 PROCESSES = ("VP", "VE", "IHD", "BD")
@@ -294,114 +292,98 @@ def information_curves(processes: dict, variances) -> dict:
 # Figures
 # ---------------------------------------------------------------------------------------------
 
-_RC = {"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9, "xtick.labelsize": 9,
-       "ytick.labelsize": 9, "legend.fontsize": 9, "figure.dpi": 100}
 _COLOURS = {"VP": "#1b6ca8", "VE": "#c0392b", "IHD": "#27ae60", "BD": "#8e44ad"}
 
 
-@contextmanager
-def _style():
-    with plt.rc_context(_RC):
-        yield
-
-
-def plot_trajectories(rows: dict, display_scale: dict | None = None) -> plt.Figure:
+def plot_trajectories(rows: dict, display_scale: dict | None = None):
     """Image grid: one row per process, its snapshots left to right, grey values clipped to [−1, 1].
 
     ``rows``: name → (steps, snapshots); ``display_scale``: name → per-snapshot divisors.
+    Returns a JPEG :class:`lib.chapters.common.Raster` (show it as a cell's last expression).
     """
     display_scale = display_scale or {}
-    n_rows = len(rows)
-    n_cols = max(len(s) for s, _ in rows.values())
-    with _style():
-        fig, axes = plt.subplots(n_rows, n_cols, figsize=(7.5, 1.25 * n_rows + 0.2), squeeze=False)
-        for r, (name, (steps, snaps)) in enumerate(rows.items()):
-            div = display_scale.get(name, np.ones(len(steps)))
-            for c in range(n_cols):
-                ax = axes[r, c]
-                ax.set_xticks([])
-                ax.set_yticks([])
-                if c >= len(steps):
-                    ax.axis("off")
-                    continue
-                ax.imshow(np.clip(snaps[c] / div[c], -1, 1), cmap="gray", vmin=-1, vmax=1)
-                ax.set_title(f"i = {steps[c]}", pad=2)
-                if c == 0:
-                    ax.set_ylabel(name)
-        fig.tight_layout(pad=0.3)
-    return fig
+    images, titles = [], []
+    for name, (steps, snaps) in rows.items():
+        div = display_scale.get(name, np.ones(len(steps)))
+        images.append([np.clip(snaps[c] / div[c], -1, 1) for c in range(len(steps))])
+        titles.append([f"$i = {s}$" for s in steps])
+    return image_grid(images, titles=titles, row_labels=list(rows))
 
 
-def plot_information(curves: dict, mc: dict, variances) -> plt.Figure:
+@styled
+def plot_information(curves: dict, mc: dict, variances):
     """Four panels over normalised time i/T (log scale, i ≥ 1): H(U_i) − H(U_0), H(U_i | U_0),
     I(U_0; U_i) and the KL divergence to the limit.
 
     ``curves``: name → c → GaussianInformation; ``mc``: name → MixtureInformation (digits).
     """
+    import matplotlib.pyplot as plt
+
     styles = ["-", "--", ":"]
-    with _style():
-        fig, axes = plt.subplots(2, 2, figsize=(7.5, 5.4))
-        (ax_h, ax_hc), (ax_i, ax_kl) = axes
-        for name, by_c in curves.items():
-            col = _COLOURS[name]
-            for ls, c in zip(styles, variances):
-                info = by_c[c]
-                x = info.steps / info.steps[-1]
-                label = f"{name}, c = {c:g}" if ls == "-" else None
-                ax_h.plot(x[1:], info.entropy[1:] - info.entropy[0], ls, color=col, label=label if c == variances[0] else None)
-                ax_i.plot(x[1:], info.mutual_information[1:], ls, color=col)
-                if not np.all(np.isnan(info.kl_to_limit)):
-                    ax_kl.plot(x[1:], info.kl_to_limit[1:], ls, color=col)
-            info = by_c[variances[0]]
-            ax_hc.plot(info.steps[1:] / info.steps[-1], info.conditional_entropy[1:], color=col, label=name)
-            if name in mc:
-                r = mc[name]
-                xm = r.steps / curves[name][variances[0]].steps[-1]
-                ax_i.errorbar(xm, r.mutual_information, 2 * r.entropy_se, fmt="o", ms=3.5, color=col, mfc="white")
-                if not np.all(np.isnan(r.kl)):
-                    ax_kl.errorbar(xm, r.kl, 2 * r.kl_se, fmt="o", ms=3.5, color=col, mfc="white")
-        ax_h.set_ylabel(r"$H(U_i)-H(U_0)$ (nats)")
-        ax_hc.set_ylabel(r"$H(U_i\,|\,U_0)$ (nats)")
-        ax_i.set_ylabel(r"$I(U_0;U_i)$ (nats)")
-        ax_kl.set_ylabel(r"KL$(p(u_i)\,\|\,p(u_\infty))$ (nats)")
-        ax_i.set_yscale("symlog", linthresh=1e-2)
-        ax_kl.set_yscale("log")
-        ax_kl.set_ylim(1e-6, None)
-        ax_h.set_yscale("symlog", linthresh=1.0)
-        for ax in axes.ravel():
-            ax.set_xlabel("$i/T$")
-            ax.set_xscale("log")
-            ax.grid(alpha=0.3)
-        ax_hc.legend(loc="upper left")
-        lines = [plt.Line2D([], [], color="k", ls=ls) for ls in styles[: len(variances)]]
-        ax_h.legend(lines, [f"c = {c:g}" for c in variances], loc="lower left")
-        fig.tight_layout(pad=0.4)
+    fig, axes = plt.subplots(2, 2, figsize=(COLUMN_WIDTH, 5.4))
+    (ax_h, ax_hc), (ax_i, ax_kl) = axes
+    for name, by_c in curves.items():
+        col = _COLOURS[name]
+        for ls, c in zip(styles, variances):
+            info = by_c[c]
+            x = info.steps / info.steps[-1]
+            label = f"{name}, c = {c:g}" if ls == "-" else None
+            ax_h.plot(x[1:], info.entropy[1:] - info.entropy[0], ls, color=col, label=label if c == variances[0] else None)
+            ax_i.plot(x[1:], info.mutual_information[1:], ls, color=col)
+            if not np.all(np.isnan(info.kl_to_limit)):
+                ax_kl.plot(x[1:], info.kl_to_limit[1:], ls, color=col)
+        info = by_c[variances[0]]
+        ax_hc.plot(info.steps[1:] / info.steps[-1], info.conditional_entropy[1:], color=col, label=name)
+        if name in mc:
+            r = mc[name]
+            xm = r.steps / curves[name][variances[0]].steps[-1]
+            ax_i.errorbar(xm, r.mutual_information, 2 * r.entropy_se, fmt="o", ms=3.5, color=col, mfc="white")
+            if not np.all(np.isnan(r.kl)):
+                ax_kl.errorbar(xm, r.kl, 2 * r.kl_se, fmt="o", ms=3.5, color=col, mfc="white")
+    ax_h.set_ylabel(r"$H(U_i)-H(U_0)$ (nats)")
+    ax_hc.set_ylabel(r"$H(U_i\,|\,U_0)$ (nats)")
+    ax_i.set_ylabel(r"$I(U_0;U_i)$ (nats)")
+    ax_kl.set_ylabel(r"KL$(p(u_i)\,\|\,p(u_\infty))$ (nats)")
+    ax_i.set_yscale("symlog", linthresh=1e-2)
+    ax_kl.set_yscale("log")
+    ax_kl.set_ylim(1e-6, None)
+    ax_h.set_yscale("symlog", linthresh=1.0)
+    for ax in axes.ravel():
+        ax.set_xlabel("$i/T$")
+        ax.set_xscale("log")
+        ax.grid(alpha=0.3)
+    ax_hc.legend(loc="upper left")
+    lines = [plt.Line2D([], [], color="k", ls=ls) for ls in styles[: len(variances)]]
+    ax_h.legend(lines, [f"c = {c:g}" for c in variances], loc="lower left")
+    fig.tight_layout(pad=0.4)
     return fig
 
 
-def plot_positivity(sizes, times, curves: dict, eig_n: int) -> plt.Figure:
+@styled
+def plot_positivity(sizes, times, curves: dict, eig_n: int):
     """Left: discrete and continuous eigenvalues of the 1-D Laplacian (n = ``eig_n``); right:
     smallest entry of exp(tΔ) over t for both, per grid size (``curves``: (n, kind) → minima)."""
-    with _style():
-        fig, (ax_l, ax_r) = plt.subplots(1, 2, figsize=(7.5, 2.9))
-        k = np.arange(eig_n)
-        ax_l.plot(k, -pr.laplacian_eigenvalues(eig_n), label="discrete")
-        ax_l.plot(k, -pr.laplacian_eigenvalues(eig_n, "continuous"), "--", label="continuous")
-        ax_l.set_xlabel("frequency $k$")
-        ax_l.set_ylabel(r"$-\lambda_k$")
-        ax_l.legend()
-        for (n, kind), mins in curves.items():
-            ls = "-" if kind == "discrete" else "--"
-            ax_r.plot(times, np.maximum(-mins, 1e-18), ls, label=f"{kind}, N = {n}")
-        ax_r.set_xscale("log")
-        ax_r.set_yscale("log")
-        ax_r.axhline(64 * np.finfo(float).eps, color="0.5", lw=0.8)
-        ax_r.set_xlabel("$t$")
-        ax_r.set_ylabel(r"$-\min_{pq}\,[e^{t\Delta}]_{pq}$")
-        ax_r.legend(fontsize=8)
-        for ax in (ax_l, ax_r):
-            ax.grid(alpha=0.3)
-        fig.tight_layout(pad=0.4)
+    import matplotlib.pyplot as plt
+
+    fig, (ax_l, ax_r) = plt.subplots(1, 2, figsize=(COLUMN_WIDTH, 2.9))
+    k = np.arange(eig_n)
+    ax_l.plot(k, -pr.laplacian_eigenvalues(eig_n), label="discrete")
+    ax_l.plot(k, -pr.laplacian_eigenvalues(eig_n, "continuous"), "--", label="continuous")
+    ax_l.set_xlabel("frequency $k$")
+    ax_l.set_ylabel(r"$-\lambda_k$")
+    ax_l.legend()
+    for (n, kind), mins in curves.items():
+        ls = "-" if kind == "discrete" else "--"
+        ax_r.plot(times, np.maximum(-mins, 1e-18), ls, label=f"{kind}, N = {n}")
+    ax_r.set_xscale("log")
+    ax_r.set_yscale("log")
+    ax_r.axhline(64 * np.finfo(float).eps, color="0.5", lw=0.8)
+    ax_r.set_xlabel("$t$")
+    ax_r.set_ylabel(r"$-\min_{pq}\,[e^{t\Delta}]_{pq}$")
+    ax_r.legend()
+    for ax in (ax_l, ax_r):
+        ax.grid(alpha=0.3)
+    fig.tight_layout(pad=0.4)
     return fig
 
 
@@ -416,49 +398,26 @@ def axioms_table_html(axioms: dict = None) -> str:
     """The axioms table: one row per property, one column per process; each cell is the
     verdict, linking to the section that checks it, with the reason as its tooltip."""
     axioms = AXIOMS if axioms is None else axioms
-    head = "".join(f"<th>{p}</th>" for p in PROCESSES)
     rows = []
     for key, (label, _) in PROPERTIES.items():
-        cells = []
+        cells = [f"<b>{html.escape(label)}</b>"]
         for p in PROCESSES:
             v = axioms[(p, key)]
-            cells.append(
-                f'<td style="background:{_CELL_COLOUR[v.verdict]}"><a href="#{v.section}" '
-                f'title="{html.escape(v.detail)}">{html.escape(v.verdict)}</a></td>'
-            )
-        rows.append(f"<tr><th>{html.escape(label)}</th>{''.join(cells)}</tr>")
-    return (
-        '<table class="axioms-table"><thead><tr><th>property</th>'
-        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
+            cells.append(f'<a href="#{v.section}" title="{html.escape(v.detail)}" '
+                         f'style="background:{_CELL_COLOUR[v.verdict]};padding:0 0.3em">'
+                         f"{html.escape(v.verdict)}</a>")
+        rows.append(cells)
+    return html_table(["property", *PROCESSES], rows)
 
 
 def permutation_table_html(errors: dict) -> str:
     """Table of :func:`permutation_errors` results: process × permutation, "bit-exact" or the
     maximal difference."""
     names = list(next(iter(errors.values())))
-    head = "".join(f"<th>{html.escape(k)}</th>" for k in names)
-    body = []
-    for proc, result in errors.items():
-        cells = "".join(
-            "<td>bit-exact</td>" if ok else f"<td>{err:.1e}</td>" for err, _, ok in result.values()
-        )
-        body.append(f"<tr><th>{html.escape(proc)}</th>{cells}</tr>")
-    return f"<table><thead><tr><th>process</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def verdicts_markdown(verdicts=None) -> str:
-    """The chapter's verdict list (MyST markdown), grouped by process."""
-    verdicts = VERDICTS if verdicts is None else verdicts
-    lines = []
-    for p in PROCESSES:
-        lines.append(f"**{p}**\n")
-        for v in verdicts:
-            if v.claim.startswith(p + ":"):
-                prop = v.claim.split(": ", 1)[1]
-                lines.append(f"- *{prop}* — **{v.verdict}**. {v.detail}")
-        lines.append("")
-    return "\n".join(lines)
+    rows = [[f"<b>{html.escape(proc)}</b>"]
+            + ["bit-exact" if ok else f"{err:.1e}" for err, _, ok in result.values()]
+            for proc, result in errors.items()]
+    return html_table(["process", *(html.escape(k) for k in names)], rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -466,28 +425,58 @@ def verdicts_markdown(verdicts=None) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def explorer(image, processes: dict, seed: int = 0):
-    """ipywidgets: choose a process and a step; the cat u_i with one fixed noise image."""
+def _display(process, name: str, u: np.ndarray, step: int) -> np.ndarray:
+    """u_i for display: VE divided by √(1 + σ_i²) (it is not scaled down), clipped to [−1, 1]."""
+    div = math.sqrt(1.0 + float(np.max(process.marginal(step)[1]))) if name == "VE" else 1.0
+    return np.clip(u / div, -1.0, 1.0)
+
+
+def _frame(image, processes: dict, fraction: float, xi: np.ndarray) -> np.ndarray:
+    """The four processes at i = fraction · T with one noise image ξ, tiled 2 × 2 (1-px gaps)."""
+    tiles = []
+    for name, proc in processes.items():
+        step = int(round(fraction * proc.n_steps))
+        tiles.append(_display(proc, name, proc.sample(image, step, noise=xi), step))
+    h, w = image.shape
+    out = np.ones((2 * h + 1, 2 * w + 1))
+    for k, tile in enumerate(tiles[:4]):
+        r, c = divmod(k, 2)
+        out[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = tile
+    return out
+
+
+def explorer_player(image, processes: dict, fractions=np.linspace(0.0, 1.0, 11), seed: int = 0) -> str:
+    """Kernel-free stand-in of :func:`explorer`: an offline player stepping through i/T, the
+    four processes tiled 2 × 2 (VP, VE on top; IHD, BD below) with one fixed noise image."""
+    xi = np.random.default_rng(seed).standard_normal(image.shape)
+    frames = [_frame(image, processes, float(f), xi) for f in fractions]
+    names = ", ".join(processes)
+    captions = [f"i / T = {f:.1f} ({names})" for f in fractions]
+    alt = (f"Animation of the cat under {names}, tiled two by two, from the image at i / T = 0 "
+           "to the end of each schedule, all with the same noise image.")
+    return player(frames, captions, alt=alt, width=min(COLUMN_WIDTH, 5.0))
+
+
+def explorer(image, processes: dict, seed: int = 0) -> Explorer:
+    """ipywidgets explorer (Jupyter only): choose a process and i/T; the cat u_i with one fixed
+    noise image ξ. The explorer's ``result`` is the image shown; the HTML book shows
+    :func:`explorer_player` instead."""
     import ipywidgets as widgets
+    import matplotlib.pyplot as plt
 
     xi = np.random.default_rng(seed).standard_normal(image.shape)
     names = list(processes)
 
-    def show(process, fraction):
+    def draw(process: str, fraction: float):
         proc = processes[process]
         step = int(round(fraction * proc.n_steps))
-        u = proc.sample(image, step, noise=xi)
-        _, s = proc.marginal(step)
-        div = math.sqrt(1.0 + float(np.max(s))) if process == "VE" else 1.0
-        with _style():
-            fig, ax = plt.subplots(figsize=(4.5, 3.2))
-            ax.imshow(np.clip(u / div, -1, 1), cmap="gray", vmin=-1, vmax=1)
-            ax.set_title(f"{process}, i = {step} of {proc.n_steps}")
-            ax.axis("off")
-            plt.show()
+        u = _display(proc, process, proc.sample(image, step, noise=xi), step)
+        fig, ax = plt.subplots(figsize=(4.5, 3.4))
+        show_image(ax, u)
+        ax.set_title(f"{process}, $i = {step}$ of {proc.n_steps}")
+        return fig, u
 
-    return widgets.interactive(
-        show,
-        process=widgets.Dropdown(options=names, value=names[0]),
+    return Explorer(draw, dict(
+        process=widgets.Dropdown(options=names, value=names[0], description="process"),
         fraction=widgets.FloatSlider(min=0.0, max=1.0, step=0.01, value=0.2, description="i / T"),
-    )
+    ))

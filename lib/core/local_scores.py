@@ -35,10 +35,10 @@ every location x' whose window has the *same* padding pattern, and the padded en
 both sides) drop out of (★). ``"circular"``: windows wrap around; every pixel uses every
 location, and the machine is exactly shift-equivariant.
 
-The reverse chain is the book's DDPM chain (:mod:`lib.reverse`, Ho et al. 2020) with the exact
+The reverse chain is the book's DDPM chain (:mod:`lib.core.reverse`, Ho et al. 2020) with the exact
 denoiser replaced by x̂_0 of (★); that sampler takes training images, not a denoiser, so
 :func:`sample` runs the same steps through a small hook of its own (and reproduces
-``lib.reverse.sample`` bit for bit with ``machine="exact"``).
+``lib.core.reverse.sample`` bit for bit with ``machine="exact"``).
 
 References
 ----------
@@ -62,22 +62,18 @@ from ._validation import as_float_array, check_betas, check_positive_int, check_
 from .mixture import Mixture
 
 __all__ = [
-    "MACHINES",
-    "BOUNDARIES",
-    "MAX_BYTES",
     "patch_size_schedule",
-    "dictionary_bytes",
     "denoiser",
     "score",
     "sample",
     "patch_match",
 ]
 
-MACHINES = ("exact", "es", "ls", "els")
-BOUNDARIES = ("zero", "circular")
+_MACHINES = ("exact", "es", "ls", "els")
+_BOUNDARIES = ("zero", "circular")
 #: Requests whose patch dictionaries (before merging duplicates) would need more bytes than this
 #: are refused before anything is allocated.
-MAX_BYTES = 2**30
+_MAX_BYTES = 2**30
 # (query × dictionary) entries per block: 2 MB of float64, 32 query rows at a time. Blocks that
 # stay in the CPU cache made the patch softmax 3x faster than 16 MB blocks (measured).
 _CHUNK = 2**18
@@ -193,25 +189,25 @@ def _layout(shape, patch_size, machine, boundary):
     return list(groups.values())
 
 
-def dictionary_bytes(n_train: int, shape, patch_size: int, machine: str = "els",
+def _dictionary_bytes(n_train: int, shape, patch_size: int, machine: str = "els",
                      boundary: str = "zero") -> int:
     """Bytes of the patch dictionaries of one machine before duplicates are merged.
 
     ``machine="es"`` counts the shifted training set (N·H·W images of H·W pixels); ``"exact"``
     the training set itself. :func:`denoiser`, :func:`score`, :func:`sample` and
-    :func:`patch_match` refuse requests above :data:`MAX_BYTES`.
+    :func:`patch_match` refuse requests above ``_MAX_BYTES`` (1 GiB).
 
     Examples
     --------
-    >>> dictionary_bytes(1797, (8, 8), 3)          # all 3 x 3 patches of the digits
+    >>> _dictionary_bytes(1797, (8, 8), 3)          # all 3 x 3 patches of the digits
     6957984
     """
     n_train = check_positive_int(n_train, "n_train")
     if len(tuple(shape)) != 2:
         raise ValueError(f"shape must be (H, W), got {shape!r}")
     H, W = (check_positive_int(s, "shape entries") for s in shape)
-    _check_choice(machine, "machine", MACHINES)
-    _check_choice(boundary, "boundary", BOUNDARIES)
+    _check_choice(machine, "machine", _MACHINES)
+    _check_choice(boundary, "boundary", _BOUNDARIES)
     if machine == "exact":
         return 8 * n_train * H * W
     if machine == "es":
@@ -224,12 +220,12 @@ def dictionary_bytes(n_train: int, shape, patch_size: int, machine: str = "els",
 
 
 def _refuse_if_too_big(n_train, shape, patch_size, machine, boundary):
-    need = dictionary_bytes(n_train, shape, patch_size, machine, boundary)
-    if need > MAX_BYTES:
+    need = _dictionary_bytes(n_train, shape, patch_size, machine, boundary)
+    if need > _MAX_BYTES:
         raise ValueError(
             f"the {machine} dictionaries for {n_train} images of {shape} with patch_size "
-            f"{patch_size} need about {need / 2**20:.0f} MiB, more than MAX_BYTES = "
-            f"{MAX_BYTES / 2**20:.0f} MiB; use fewer or smaller images or a smaller patch")
+            f"{patch_size} need about {need / 2**20:.0f} MiB, more than _MAX_BYTES = "
+            f"{_MAX_BYTES / 2**20:.0f} MiB; use fewer or smaller images or a smaller patch")
 
 
 def _dictionaries(train3, patch_size, machine, boundary):
@@ -312,7 +308,7 @@ def _local_denoise(u, groups, s, var):
 
 # Dictionaries of recent requests, keyed by the training set's bytes and the request: a chapter
 # that samples several machines and patch sizes from one training set builds each only once.
-# At most _CACHE_SIZE entries and MAX_BYTES in all.
+# At most _CACHE_SIZE entries and _MAX_BYTES in all.
 _CACHE: dict = {}
 _CACHE_SIZE = 16
 
@@ -346,7 +342,7 @@ class _Machine:
                 value = _dictionaries(self.train3, patch_size, self.machine, self.boundary)
             nbytes = _nbytes(value)
             while _CACHE and (len(_CACHE) >= _CACHE_SIZE
-                              or sum(_nbytes(v) for v in _CACHE.values()) + nbytes > MAX_BYTES):
+                              or sum(_nbytes(v) for v in _CACHE.values()) + nbytes > _MAX_BYTES):
                 _CACHE.pop(next(iter(_CACHE)))  # oldest first
             _CACHE[key] = value
         return _CACHE[key]
@@ -360,8 +356,8 @@ class _Machine:
 
 def _setup(train, shape, machine, boundary, patch_size):
     t3 = _check_train(train, shape)
-    _check_choice(machine, "machine", MACHINES)
-    _check_choice(boundary, "boundary", BOUNDARIES)
+    _check_choice(machine, "machine", _MACHINES)
+    _check_choice(boundary, "boundary", _BOUNDARIES)
     if machine in ("ls", "els"):
         _check_patch_size(patch_size)
     return t3, _Machine(t3, machine, boundary)
@@ -417,7 +413,7 @@ def denoiser(x, train, alpha_bar, *, machine: str = "els", patch_size: int = 3,
     alpha_bar : float in (0, 1)
         ᾱ_i of the step.
     machine : {"exact", "es", "ls", "els"}
-        ``"exact"``: the exact mixture denoiser (:func:`lib.reverse.posterior_mean`);
+        ``"exact"``: the exact mixture denoiser (:meth:`lib.core.mixture.Mixture.posterior_mean`);
         ``"es"``: exact denoiser of the circularly shifted training set (Kamb & Ganguli
         Eqs. 5–6); ``"ls"``: local, co-located patches (Eqs. 7–8); ``"els"``: local,
         patches from every location with the same boundary overlap (Eqs. 9–10, 41).
@@ -481,10 +477,10 @@ def sample(train, betas, size: int, rng, *, machine: str = "els", patch_size=3,
            boundary: str = "zero", shape=None, record=None) -> dict:
     """DDPM reverse chain from N(0, I) with the denoiser of one score machine.
 
-    Each step is the book's reverse step (:func:`lib.reverse.reverse_step`):
+    Each step is the book's reverse step (:func:`lib.core.reverse.reverse_step`):
     u_{i−1} = a_i x̂_0(u_i) + b_i u_i + √β̃_i g with the DDPM coefficients
-    (:func:`lib.reverse.ddpm_posterior_coefficients`) and x̂_0 from :func:`denoiser`.
-    With ``machine="exact"`` the draws equal ``lib.reverse.sample`` for the same generator.
+    (:func:`lib.core.reverse.ddpm_posterior_coefficients`) and x̂_0 from :func:`denoiser`.
+    With ``machine="exact"`` the draws equal ``lib.core.reverse.sample`` for the same generator.
 
     Parameters
     ----------
@@ -515,8 +511,8 @@ def sample(train, betas, size: int, rng, *, machine: str = "els", patch_size=3,
     ((1, 3, 16), True)
     """
     t3 = _check_train(train, shape)
-    _check_choice(machine, "machine", MACHINES)
-    _check_choice(boundary, "boundary", BOUNDARIES)
+    _check_choice(machine, "machine", _MACHINES)
+    _check_choice(boundary, "boundary", _BOUNDARIES)
     betas = check_betas(betas)
     check_rng(rng)
     if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or size < 1:
@@ -539,7 +535,7 @@ def sample(train, betas, size: int, rng, *, machine: str = "els", patch_size=3,
 
 
 def _ddpm_chain(denoise, betas, m, n, rng, rec):
-    """The hook: lib.reverse.sample's loop with any denoiser(u, ᾱ_i, i)."""
+    """The hook: lib.core.reverse.sample's loop with any denoiser(u, ᾱ_i, i)."""
     ab = _schedules.alpha_bar(betas)
     T = betas.size
     where = {int(s): j for j, s in enumerate(rec)}

@@ -42,8 +42,6 @@ from .gaussian import (LOG_2PI, LOG_2PIE, _marginal_log_eigs, _rate_from_eigs, _
 
 __all__ = [
     "Mixture",
-    "MixtureEntropy",
-    "MonteCarloEstimate",
     "kl_to_standard_normal_mc",
     "mixture_entropy_mc",
     "mixture_entropy_rate_mc",

@@ -57,7 +57,6 @@ from ._validation import (as_float_array, check_flag, check_memory, check_positi
                           check_real, check_same_shape, check_shape, check_sparse_square)
 
 __all__ = [
-    "EvolutionInfo",
     "canonical_drift",
     "column_sum_error",
     "evolve",

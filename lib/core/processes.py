@@ -37,28 +37,20 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import fft as _fft
 
-from ._validation import (
-    as_float_array,
-    check_betas,
-    check_positive_int,
-    check_positive_real,
-    check_rng,
-    check_steps,
-)
-from .mixture import mixture_entropy_mc as _mixture_entropy_mc
-from .mixture import mixture_logpdf as _mixture_logpdf
+from . import _processes_kernels as _kernels
+from ._processes_kernels import GaussianInformation, MarkovCheck, MixtureInformation
+from ._validation import (as_float_array, check_betas, check_choice, check_positive_int,
+                          check_positive_real, check_real, check_rng, check_steps)
 from .schedules import log_alpha_bar as _log_alpha_bar
 
+# The result records MarkovCheck, GaussianInformation and MixtureInformation are returned,
+# never built by callers: importable from here, documented with the functions that return them.
 __all__ = [
     "DiagonalGaussianProcess",
-    "GaussianInformation",
-    "MarkovCheck",
-    "MixtureInformation",
     "bd_process",
     "fokker_planck_coefficients",
     "gaussian_information",
@@ -72,8 +64,6 @@ __all__ = [
 
 BASES = ("pixel", "dct")
 EIGENVALUE_KINDS = ("discrete", "continuous")
-_LOG_2PIE = math.log(2.0 * math.pi * math.e)
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -93,20 +83,13 @@ def _check_shape(shape) -> tuple[int, ...]:
     return tuple(check_positive_int(s, "shape") for s in shape)
 
 
-def _check_choice(value, name: str, choices) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return value
-
-
 def _check_step(step, n_steps: int, name: str) -> int:
     return int(check_steps([step], n_steps, name)[0])
 
 
-def _check_real(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
-    return float(value)
+def _check_process(process) -> None:
+    if not isinstance(process, DiagonalGaussianProcess):
+        raise TypeError(f"process must be a DiagonalGaussianProcess, got {type(process).__name__}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,7 +103,7 @@ def laplacian_eigenvalues(shape, kind: str = "discrete", h: float = 1.0) -> np.n
     For frequencies k < N (and l < M) on a cell-centred grid with spacing ``h``:
 
     * ``"discrete"``: the 5-point Laplacian, −(4/h²)(sin²(πk/2N) + sin²(πl/2M)), exactly the
-      eigenvalues of the matrix that :func:`scipy.fft.dctn` (type 2, ``norm="ortho"``)
+      eigenvalues of the matrix that ``scipy.fft.dctn`` (type 2, ``norm="ortho"``)
       diagonalises;
     * ``"continuous"``: the Laplacian of the continuous domain [0, Nh] × [0, Mh] restricted to
       the same cosines, −(π/h)²(k²/N² + l²/M²), as written by Rissanen et al. (2023) and
@@ -150,7 +133,7 @@ def laplacian_eigenvalues(shape, kind: str = "discrete", h: float = 1.0) -> np.n
     array([-0.    , -0.6169, -2.4674, -5.5517])
     """
     shape = _check_shape(shape)
-    _check_choice(kind, "kind", EIGENVALUE_KINDS)
+    check_choice(kind, "kind", EIGENVALUE_KINDS)
     h = check_positive_real(h, "h")
     per_axis = []
     for n in shape:
@@ -167,34 +150,6 @@ def laplacian_eigenvalues(shape, kind: str = "discrete", h: float = 1.0) -> np.n
 # ---------------------------------------------------------------------------------------------
 # The abstraction
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MarkovCheck:
-    """Result of :meth:`DiagonalGaussianProcess.markov_check`.
-
-    Attributes
-    ----------
-    transition_variance : ndarray, shape (T,) + shape
-        The implied one-step variances Σ_i = s_i − (a_i/a_{i−1})² s_{i−1} per frequency.
-    min_variance : float
-        Their minimum over steps and frequencies.
-    worst : tuple
-        (step, frequency index) of that minimum.
-    tolerance : float
-        Round-off allowance: 4 eps · max(s_i, (a_i/a_{i−1})² s_{i−1}) at the worst entry.
-    is_markov : bool
-        ``min_variance ≥ −tolerance`` everywhere (each Σ_i is positive semi-definite).
-    never_noised : ndarray of bool, shape ``shape``
-        Frequencies whose transition variance is zero (to round-off) at every step i ≥ 2.
-    """
-
-    transition_variance: np.ndarray
-    min_variance: float
-    worst: tuple
-    tolerance: float
-    is_markov: bool
-    never_noised: np.ndarray
 
 
 class DiagonalGaussianProcess:
@@ -226,7 +181,7 @@ class DiagonalGaussianProcess:
 
     def __init__(self, log_scale, variance, shape, basis: str = "pixel", name: str = "", limit=None):
         self.shape = _check_shape(shape)
-        self.basis = _check_choice(basis, "basis", BASES)
+        self.basis = check_choice(basis, "basis", BASES)
         log_scale = np.asarray(log_scale, dtype=np.float64)
         variance = as_float_array(variance, "variance").astype(np.float64)
         if log_scale.ndim < 1 or np.any(np.isnan(log_scale)) or np.any(log_scale == np.inf):
@@ -335,24 +290,7 @@ class DiagonalGaussianProcess:
         In the common basis each Σ_i is diagonal, so it is PSD iff every entry is ≥ 0; entries
         within 4 eps of the larger of the two terms are counted as round-off.
         """
-        sig, tol_all = [], []
-        for i in range(1, self.n_steps + 1):
-            scale, var = self._transition(i - 1, i)
-            sig.append(self._full(var))
-            tol_all.append(4 * np.finfo(np.float64).eps * self._full(np.maximum(self.variance[i], scale**2 * self.variance[i - 1])))
-        sig = np.stack(sig)
-        tol_all = np.stack(tol_all)
-        ok = bool(np.all(sig + tol_all >= 0.0))
-        flat_worst = np.unravel_index(int(np.argmin(sig)), sig.shape)
-        never = np.all(np.abs(sig[1:]) <= tol_all[1:], axis=0) if self.n_steps > 1 else np.zeros(self.shape, bool)
-        return MarkovCheck(
-            transition_variance=sig,
-            min_variance=float(sig[flat_worst]),
-            worst=(int(flat_worst[0]) + 1,) + tuple(int(x) for x in flat_worst[1:]),
-            tolerance=float(tol_all[flat_worst]),
-            is_markov=ok,
-            never_noised=np.asarray(never),
-        )
+        return _kernels.markov_check(self)
 
     # -- sampling --------------------------------------------------------------------------------
 
@@ -378,7 +316,7 @@ class DiagonalGaussianProcess:
 
         Parameters
         ----------
-        u0 : array_like, shape (..., *shape)
+        u0 : array_like, shape ``(...) + shape``
         step : int
         rng : numpy.random.Generator, optional
             Source of ξ; required unless ``noise`` is given.
@@ -393,7 +331,7 @@ class DiagonalGaussianProcess:
 
         Notes
         -----
-        In the pixel basis the operations are those of :func:`lib.forward.sample_marginal`, in
+        In the pixel basis the operations are those of :func:`lib.core.forward.sample_marginal`, in
         the same order, so VP draws agree with it bit for bit for the same generator state.
         """
         u = self._as_state(u0, "u0")
@@ -456,7 +394,7 @@ def vp_process(betas, shape) -> DiagonalGaussianProcess:
     """The variance-preserving process of the paper, Eqs. (3)–(5) (Ho et al. 2020).
 
     M_i = √(1 − β_i) I, Σ_i = β_i I; marginals a_i = √ᾱ_i, s_i = 1 − ᾱ_i, computed exactly as
-    :func:`lib.forward.transition_coefficients` does (ln ᾱ from ``log1p`` sums, s = −expm1 ln ᾱ).
+    :func:`lib.core.forward.transition_coefficients` does (ln ᾱ from ``log1p`` sums, s = −expm1 ln ᾱ).
     The limit is N(0, I) (it is reached iff Σβ_i = ∞).
 
     Parameters
@@ -572,11 +510,11 @@ def bd_process(shape, n_steps: int = 1000, blur_max: float = 20.0, d_min: float 
     shape = _check_shape(shape)
     n_steps = check_positive_int(n_steps, "n_steps")
     blur_max = check_positive_real(blur_max, "blur_max")
-    d_min = _check_real(d_min, "d_min")
+    d_min = check_real(d_min, "d_min")
     if not 0.0 <= d_min < 1.0:
         raise ValueError(f"d_min must lie in [0, 1), got {d_min}")
-    logsnr_min = _check_real(logsnr_min, "logsnr_min")
-    logsnr_max = _check_real(logsnr_max, "logsnr_max")
+    logsnr_min = check_real(logsnr_min, "logsnr_min")
+    logsnr_max = check_real(logsnr_max, "logsnr_max")
     if not logsnr_min < logsnr_max:
         raise ValueError("logsnr_min must be smaller than logsnr_max")
     t = np.arange(1, n_steps + 1) / n_steps
@@ -622,8 +560,7 @@ def mean_operator(process: DiagonalGaussianProcess, step: int) -> np.ndarray:
     >>> bool(np.all(m >= 0)), np.allclose(m.sum(axis=1), 1.0)
     (True, True)
     """
-    if not isinstance(process, DiagonalGaussianProcess):
-        raise TypeError(f"process must be a DiagonalGaussianProcess, got {type(process).__name__}")
+    _check_process(process)
     n = process.size
     if n > _MAX_DENSE:
         raise ValueError(f"mean_operator builds a dense n × n matrix; n = {n} exceeds {_MAX_DENSE}")
@@ -647,63 +584,14 @@ def fokker_planck_coefficients(process: DiagonalGaussianProcess) -> tuple[np.nda
     -------
     gamma, g : ndarray, shape (T,) + shape
     """
-    if not isinstance(process, DiagonalGaussianProcess):
-        raise TypeError(f"process must be a DiagonalGaussianProcess, got {type(process).__name__}")
-    gam, diff = [], []
-    for i in range(1, process.n_steps + 1):
-        with np.errstate(invalid="ignore"):
-            log_ratio = process._full(process.log_scale[i] - process.log_scale[i - 1])
-        _, var = process._transition(i - 1, i)
-        var = process._full(var)
-        gamma = -log_ratio
-        denom = -np.expm1(-2.0 * gamma)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            g = np.where(gamma == 0.0, var, 2.0 * gamma * var / np.where(denom == 0.0, 1.0, denom))
-        gam.append(gamma)
-        diff.append(g)
-    return np.stack(gam), np.stack(diff)
+    _check_process(process)
+    return _kernels.fokker_planck(process)
 
 
 # ---------------------------------------------------------------------------------------------
 # Information: Gaussian data in closed form, a training set by Monte Carlo
+# (kernels and result records in lib.core._processes_kernels)
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GaussianInformation:
-    """Closed-form information quantities for Gaussian data, per requested step (in nats).
-
-    Attributes
-    ----------
-    steps : ndarray of int
-    entropy : ndarray
-        H(U_i) = ½ Σ ln(2πe (a_i² c + s_i)).
-    conditional_entropy : ndarray
-        H(U_i | U_0) = ½ Σ ln(2πe s_i) (−inf where some s_i = 0).
-    mutual_information : ndarray
-        I(U_0; U_i) = ½ Σ ln(1 + a_i² c / s_i) (+inf where some s_i = 0 < a_i² c).
-    kl_to_limit : ndarray
-        KL(p(u_i) ‖ p(u_∞)); NaN if the process has no limit.
-    """
-
-    steps: np.ndarray
-    entropy: np.ndarray
-    conditional_entropy: np.ndarray
-    mutual_information: np.ndarray
-    kl_to_limit: np.ndarray
-
-
-def _steps_or_all(process, steps):
-    if steps is None:
-        return np.arange(process.n_steps + 1)
-    return check_steps(steps, process.n_steps)
-
-
-def _kl_diag(mean_diff_sq, var, var_ref):
-    """Σ ½[v/v∞ − 1 − ln(v/v∞) + (Δm)²/v∞] with x − ln(1 + x) kept accurate for small x."""
-    x = var / var_ref - 1.0
-    term = np.where(np.abs(x) < 1e-4, x**2 / 2 - x**3 / 3 + x**4 / 4, x - np.log1p(np.maximum(x, -1 + 1e-300)))
-    return 0.5 * np.sum(term + mean_diff_sq / var_ref, axis=tuple(range(1, term.ndim)))
 
 
 def gaussian_information(process: DiagonalGaussianProcess, data_variance, steps=None,
@@ -724,68 +612,27 @@ def gaussian_information(process: DiagonalGaussianProcess, data_variance, steps=
     data_mean : float or array_like
         m (pixel values); enters only the KL to a limit that forgets it.
 
+    Returns
+    -------
+    GaussianInformation
+        Arrays over ``steps`` (nats): ``steps``, ``entropy`` H(U_i) = ½ Σ ln(2πe (a_i² c + s_i)),
+        ``conditional_entropy`` H(U_i | U_0) = ½ Σ ln(2πe s_i) (−inf where some s_i = 0),
+        ``mutual_information`` I(U_0; U_i) = ½ Σ ln(1 + a_i² c / s_i) and ``kl_to_limit``
+        KL(p(u_i) ‖ p(u_∞)) (NaN without a limit).
+
     Examples
     --------
     >>> info = gaussian_information(vp_process([0.5], 1), 1.0)
     >>> bool(np.isclose(info.entropy[1], 0.5 * np.log(2 * np.pi * np.e)))
     True
     """
-    if not isinstance(process, DiagonalGaussianProcess):
-        raise TypeError(f"process must be a DiagonalGaussianProcess, got {type(process).__name__}")
+    _check_process(process)
     c = np.broadcast_to(as_float_array(data_variance, "data_variance").astype(np.float64), process.shape)
     if np.any(c < 0):
         raise ValueError("data_variance must be non-negative")
     m = np.broadcast_to(as_float_array(data_mean, "data_mean").astype(np.float64), process.shape)
-    m_coef = process.to_basis(m)
-    steps = _steps_or_all(process, steps)
-    a = process._rows(np.exp(process.log_scale[steps]))
-    s = process._rows(process.variance[steps])
-    var = a**2 * c + s
-    axes = tuple(range(1, var.ndim))
-    with np.errstate(divide="ignore"):
-        h = 0.5 * np.sum(_LOG_2PIE + np.log(var), axis=axes)
-        h_cond = 0.5 * np.sum(_LOG_2PIE + np.log(s), axis=axes)
-        ratio = np.where(s > 0, a**2 * c / np.where(s > 0, s, 1.0), np.where(a**2 * c > 0, np.inf, 0.0))
-    mi = 0.5 * np.sum(np.log1p(ratio), axis=axes)
-    if process.limit is None:
-        kl = np.full(steps.size, np.nan)
-    else:
-        a_inf = np.exp(process.limit[0])
-        var_inf = a_inf**2 * c + process.limit[1]
-        kl = _kl_diag(((a - a_inf) * m_coef) ** 2, var, var_inf)
-    return GaussianInformation(steps, h, h_cond, mi, kl)
-
-
-@dataclass(frozen=True)
-class MixtureInformation:
-    """Monte Carlo information quantities for a training set, per requested step (nats).
-
-    Attributes
-    ----------
-    steps : ndarray of int
-    entropy, entropy_se : ndarray
-        H(U_i) and its standard error.
-    conditional_entropy : ndarray
-        H(U_i | U_0), exact.
-    mutual_information : ndarray
-        I(U_0; U_i) = H(U_i) − H(U_i | U_0) (same standard error as the entropy), in [0, ln N].
-    kl, kl_se : ndarray
-        KL(p(u_i) ‖ p(u_∞)) and its standard error (NaN without a limit).
-    """
-
-    steps: np.ndarray
-    entropy: np.ndarray
-    entropy_se: np.ndarray
-    conditional_entropy: np.ndarray
-    mutual_information: np.ndarray
-    kl: np.ndarray
-    kl_se: np.ndarray
-
-
-def _mixture_logpdf_diag(x, centers, variance) -> np.ndarray:
-    """log of (1/N) Σ_k N(x; c_k, diag(variance)), via whitening and the isotropic logsumexp."""
-    sd = np.sqrt(variance)
-    return _mixture_logpdf(x / sd, centers / sd, 1.0, 1.0) - np.sum(np.log(sd))
+    steps = np.arange(process.n_steps + 1) if steps is None else check_steps(steps, process.n_steps)
+    return _kernels.gaussian(process, c, m, steps)
 
 
 def mixture_information_mc(process: DiagonalGaussianProcess, data, steps, n_samples: int,
@@ -795,7 +642,7 @@ def mixture_information_mc(process: DiagonalGaussianProcess, data, steps, n_samp
     In the coefficient basis the marginal is exactly the Gaussian mixture
     p(x) = (1/N) Σ_k N(a_i ∘ f̂_k, diag(s_i)). Whitening y = x / √s_i (a diagonal map adding
     ½ Σ ln s_i to the entropy; V itself is orthonormal and changes nothing) turns it into the
-    isotropic mixture of :func:`lib.entropy.mixture_entropy_mc`, whose labelled estimator
+    isotropic mixture of :func:`lib.core.mixture.mixture_entropy_mc`, whose labelled estimator
     (exact H(U | K) plus a Monte Carlo I(U; K)) is used with ᾱ = ½: there U = y/√2.
 
     KL to a limit N(0, diag(s_∞)) (VP, BD) is −H(U_i) + ½ Σ (E x_j² / s_∞ + ln 2π s_∞) with the
@@ -817,9 +664,12 @@ def mixture_information_mc(process: DiagonalGaussianProcess, data, steps, n_samp
     Returns
     -------
     MixtureInformation
+        Arrays over ``steps`` (nats): ``steps``, ``entropy`` and ``entropy_se`` (H(U_i) and its
+        standard error), ``conditional_entropy`` (H(U_i | U_0), exact), ``mutual_information``
+        (H(U_i) − H(U_i | U_0), in [0, ln N], with the entropy's standard error), ``kl`` and
+        ``kl_se`` (NaN without a limit).
     """
-    if not isinstance(process, DiagonalGaussianProcess):
-        raise TypeError(f"process must be a DiagonalGaussianProcess, got {type(process).__name__}")
+    _check_process(process)
     data = as_float_array(data, "data").astype(np.float64)
     if data.ndim != len(process.shape) + 1 or data.shape[1:] != process.shape:
         raise ValueError(f"data must have shape (N,) + {process.shape}, got {data.shape}")
@@ -828,37 +678,4 @@ def mixture_information_mc(process: DiagonalGaussianProcess, data, steps, n_samp
     if n_samples < 2:
         raise ValueError("n_samples must be at least 2 to give a standard error")
     check_rng(rng)
-    n = process.size
-    coef = process.to_basis(data).reshape(data.shape[0], n)
-    second = np.mean(coef**2, axis=0)
-    out = {k: [] for k in ("h", "se", "hc", "kl", "kl_se")}
-    for step in steps.tolist():
-        a, s = (process._full(x).ravel() for x in process.marginal(step))
-        if np.any(s <= 0):
-            raise ValueError(f"step {step} has zero variance in some coefficient; its entropy is −∞")
-        sd = np.sqrt(s)
-        centers = a * coef
-        est = _mixture_entropy_mc(centers / sd, 0.5, n_samples, rng)
-        h = est.entropy.value + 0.5 * n * math.log(2.0) + float(np.sum(np.log(sd)))
-        hc = 0.5 * float(np.sum(_LOG_2PIE + np.log(s)))
-        kl, kl_se = np.nan, np.nan
-        if process.limit is not None:
-            a_inf = process._full(np.exp(process.limit[0])).ravel()
-            s_inf = process._full(process.limit[1]).ravel()
-            if np.all(a_inf == 0.0):
-                ex2 = a**2 * second + s
-                kl = -h + 0.5 * float(np.sum(ex2 / s_inf + _LOG_2PI + np.log(s_inf)))
-                kl_se = est.entropy.standard_error
-            else:
-                k = rng.integers(0, coef.shape[0], size=n_samples)
-                x = centers[k] + sd * rng.standard_normal((n_samples, n))
-                d = _mixture_logpdf_diag(x, centers, s) - _mixture_logpdf_diag(x, a_inf * coef, s_inf)
-                kl, kl_se = float(d.mean()), float(d.std(ddof=1) / math.sqrt(n_samples))
-        out["h"].append(h)
-        out["se"].append(est.entropy.standard_error)
-        out["hc"].append(hc)
-        out["kl"].append(kl)
-        out["kl_se"].append(kl_se)
-    h = np.array(out["h"])
-    hc = np.array(out["hc"])
-    return MixtureInformation(steps, h, np.array(out["se"]), hc, h - hc, np.array(out["kl"]), np.array(out["kl_se"]))
+    return _kernels.mixture_mc(process, data, steps, n_samples, rng)

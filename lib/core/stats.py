@@ -14,18 +14,17 @@ import numpy as np
 from scipy import stats as _st
 from scipy.optimize import brentq
 
-from ._validation import (as_float_array, check_flag, check_int, check_memory, check_probability,
-                          check_real, check_rng, check_same_shape, check_steps)
+from ._validation import (as_float_array, check_flag, check_int, check_memory, check_points,
+                          check_probability, check_real, check_rng, check_same_shape, check_steps,
+                          check_training_set)
 from .schedules import log_alpha_bar
 
 __all__ = [
-    "KSResult",
-    "NormalityReport",
-    "TrajectoryReport",
     "detectable_variance_ratio",
     "innovations",
     "ks_2samp_columns",
     "lag_correlations",
+    "nearest_neighbour_distances",
     "normality_report",
     "projection_ks_test",
     "random_directions",
@@ -460,3 +459,44 @@ def projection_ks_test(x, y, directions, *, norm: bool = False, exact: bool = Fa
         # the p-value decreases with the statistic: min p is the p-value of the largest one
         p_min = float(_st.kstwo.sf(stat.max(), n_eff))
     return KSResult(stat, pvalues, min(1.0, stat.size * p_min))
+
+
+def nearest_neighbour_distances(x, centers, *, exclude_self: bool = False) -> np.ndarray:
+    """Euclidean distance of each row of x to its nearest row of ``centers``.
+
+    How far samples are from a training set: 0 for a copy of a training image. With
+    ``exclude_self`` (x is ``centers``) the zero distance of a point to itself is skipped,
+    giving the leave-one-out nearest-neighbour distances within the training set. Computed in
+    blocks of 256 rows, so the memory is O(256 N).
+
+    Parameters
+    ----------
+    x : array_like, shape (m, n)
+    centers : array_like, shape (N, n)
+    exclude_self : bool
+
+    Returns
+    -------
+    ndarray, shape (m,)
+
+    Examples
+    --------
+    >>> c = np.array([[0.0, 0.0], [3.0, 4.0]])
+    >>> nearest_neighbour_distances(np.array([[0.0, 1.0]]), c)
+    array([1.])
+    >>> nearest_neighbour_distances(c, c, exclude_self=True)
+    array([5., 5.])
+    """
+    c = check_training_set(centers)
+    x2 = check_points(x, c.shape[1])
+    if exclude_self and x2.shape != c.shape:
+        raise ValueError("exclude_self needs x to be the centers themselves")
+    out = np.empty(x2.shape[0])
+    c2 = np.einsum("ij,ij->i", c, c)
+    for p0 in range(0, x2.shape[0], 256):
+        xb = x2[p0 : p0 + 256]
+        d2 = np.einsum("ij,ij->i", xb, xb)[:, None] + c2[None, :] - 2.0 * xb @ c.T
+        if exclude_self:
+            d2[np.arange(xb.shape[0]), np.arange(p0, p0 + xb.shape[0])] = np.inf
+        out[p0 : p0 + 256] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+    return out

@@ -11,10 +11,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-import lib  # noqa: E402
 from lib.chapters import new_images as ch  # noqa: E402
 from lib.chapters.prose import VERDICT_KINDS, Verdict  # noqa: E402
+from lib.core import data as ds  # noqa: E402
 from lib.core import local_scores as ls  # noqa: E402
+from lib.core import schedules as sch  # noqa: E402
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "chapters" / "new_images.ipynb"
 
@@ -25,7 +26,7 @@ def split():
 
 
 def test_split_is_disjoint_and_complete(split):
-    data = lib.data.digits()
+    data = ds.digits()
     parts = [split["train"], split["reference"], split["judge"]]
     assert [len(p) for p in parts] == [300, 100, 1397]
     # every digit lands in exactly one part (rows of the digits are not all distinct, so
@@ -71,7 +72,7 @@ def test_judge_accepts_digits_and_rejects_noise(split):
 
 def test_run_machines_exact_memorises_and_local_machines_do_not(split):
     train = split["train"]
-    betas = lib.schedules.cosine_betas(12)
+    betas = sch.cosine_betas(12)
     runs = ch.run_machines(train, betas, 6, seed=0, largest=5,
                            machines=("exact", "ls", "els"))
     assert set(runs) == {"exact", "ls", "els"} and runs["els"].shape == (6, 64)
@@ -104,6 +105,12 @@ def test_verdicts_are_declared_once_with_a_section_in_the_chapter():
     text = NOTEBOOK.read_text()
     for v in ch.VERDICTS:
         assert f"({v.section})=" in text
+    assert "verdict_table(chapter.VERDICTS)" in text
+    # "holds with correction": the notebook asserts that the exact score copies (novelty 0)
+    # while LS/ELS are novel but recognised less often than real digits
+    assert [v.verdict for v in ch.VERDICTS] == ["holds with correction"]
+    code = "".join("".join(c["source"]) for c in json.loads(text)["cells"] if c["cell_type"] == "code")
+    assert 'summ["exact"]["novelty"] < 1e-6' in code and 'summ["reference"]["quality"]' in code
 
 
 def test_every_number_in_the_prose_is_computed_in_the_chapter():
@@ -126,7 +133,7 @@ def test_patch_size_explorer_builds_its_widgets(split, monkeypatch):
     import ipywidgets
 
     monkeypatch.setattr(plt, "show", lambda *a, **k: None)
-    w = ch.patch_size_explorer(split["train"][:40], lib.schedules.cosine_betas(4), size=2)
+    w = ch.patch_size_explorer(split["train"][:40], sch.cosine_betas(4), size=2)
     assert w is not None
     assert any(isinstance(c, ipywidgets.IntSlider) for c in w.widget.children)
     plt.close("all")

@@ -63,9 +63,12 @@ def test_every_verdict_links_to_a_section_of_the_chapter():
     assert html.count("<tr>") == len(op.PROPERTIES) + 1
 
 
-def test_verdict_markdown_lists_every_verdict():
-    text = op.verdicts_markdown()
-    assert text.count("\n- ") == len(op.VERDICTS)
+def test_verdict_section_shows_every_verdict():
+    from lib.chapters.prose import verdict_table
+
+    text = "".join("".join(c["source"]) for c in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"])
+    assert "verdict_table(chapter.VERDICTS)" in text
+    assert verdict_table(op.VERDICTS).data.count("\n| ") == len(op.VERDICTS)
 
 
 def verdict(process, prop):
@@ -158,7 +161,7 @@ def test_heat_positivity_and_threshold():
 def test_figures_fit_the_column(small):
     image = np.zeros((6, 9))
     rows = op.cat_trajectories(image, op.book_processes(image.shape), 3, np.random.default_rng(1))
-    figs = [op.plot_trajectories(rows)]
+    figs = [op.plot_trajectories(rows).figure]
     cs = [0.1, 1.0]
     curves = op.information_curves(small, cs)
     digits = np.random.default_rng(0).uniform(-1, 1, (20, 8, 8))
@@ -181,4 +184,14 @@ def test_explorer_builds_a_widget():
     widgets = pytest.importorskip("ipywidgets")
     image = np.zeros((6, 9))
     w = op.explorer(image, op.book_processes(image.shape))
-    assert isinstance(w, widgets.Widget)
+    assert isinstance(w.widget, widgets.Widget) and w.result.shape == image.shape
+    w.controls["process"].value = "IHD"
+    w.controls["fraction"].value = 1.0
+    np.testing.assert_allclose(w.result, np.clip(image, -1, 1), atol=0.1)  # IHD keeps a flat image
+
+
+def test_explorer_player_is_self_contained():
+    image = np.zeros((6, 9))
+    html = op.explorer_player(image, op.book_processes(image.shape), fractions=[0.0, 1.0])
+    assert html.count("data:image/jpeg;base64") == 2 and "https://" not in html
+    assert 'alt="Animation of the cat' in html

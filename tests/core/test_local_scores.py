@@ -6,9 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp
 
-import lib
-from lib import reverse as R
+from lib.core import data as ds
 from lib.core import local_scores as L
+from lib.core import reverse as R
+from lib.core import schedules as sch
+from lib.core.mixture import Mixture
 
 SETTINGS = settings(max_examples=25, deadline=None)
 
@@ -31,10 +33,10 @@ def orbit(train3):
 def test_patch_as_large_as_the_image_gives_the_exact_score(machine, ab):
     # A (2H-1) x (2W-1) window sees the whole image from every pixel, and under zero padding
     # every pixel then knows its position: LS and ELS both reduce to the exact mixture score.
-    data = lib.data.digits()[:300]
+    data = ds.digits()[:300]
     x = np.random.default_rng(1).standard_normal((6, 64))
     got = L.score(x, data, ab, machine=machine, patch_size=15)
-    want = R.score(x, data, ab)
+    want = Mixture(data).score(x, ab)
     # both are softmax averages of the same terms in a different order; scores are
     # O(|x| / (1 - ab)) <= ~200, so 1e-9 absolute is ~1e3 ulps of the largest entries
     np.testing.assert_allclose(got, want, atol=1e-9 * max(1.0, 1 / (1 - ab)))
@@ -44,15 +46,15 @@ def test_exact_and_es_machines_match_the_mixture_formulas():
     t3 = small_set(0, 3, (3, 4))
     x = np.random.default_rng(2).standard_normal((4, 12))
     np.testing.assert_allclose(L.denoiser(x, t3, 0.6, machine="exact"),
-                               R.posterior_mean(x, t3.reshape(3, -1), 0.6), atol=1e-13)
+                               Mixture(t3.reshape(3, -1)).posterior_mean(x, 0.6), atol=1e-13)
     np.testing.assert_allclose(L.denoiser(x, t3, 0.6, machine="es"),
-                               R.posterior_mean(x, orbit(t3), 0.6), atol=1e-13)
+                               Mixture(orbit(t3)).posterior_mean(x, 0.6), atol=1e-13)
 
 
 def test_es_with_one_training_image_reproduces_its_shifts():
-    f = lib.data.digits()[7].reshape(1, 8, 8)
+    f = ds.digits()[7].reshape(1, 8, 8)
     shifts = orbit(f)
-    out = L.sample(f, lib.schedules.cosine_betas(20), 12, np.random.default_rng(3),
+    out = L.sample(f, sch.cosine_betas(20), 12, np.random.default_rng(3),
                    machine="es")["states"][0]
     d = np.sqrt(((out[:, None, :] - shifts[None]) ** 2).sum(-1)).min(axis=1)
     # the last step returns x̂_0(u_1), a softmax average; at ᾱ_1 the competing shifts are
@@ -75,7 +77,7 @@ def test_es_score_is_the_gradient_of_the_shifted_mixture(seed):
     centers = orbit(t3)
     ab = 0.4
     x = np.random.default_rng(seed + 10).standard_normal(9)
-    fd = central_diff(lambda y: R.logpdf(y[None], centers, ab)[0], x)
+    fd = central_diff(lambda y: Mixture(centers).logpdf(y[None], ab)[0], x)
     # central differences: truncation eps² |∂³ log p| / 6 with |∂³ log p| <~ 8/σ⁶ ~ 40,
     # round-off ~ 1e-16 |log p| / eps ~ 1e-10: 1e-6 bounds both
     np.testing.assert_allclose(L.score(x[None], t3, ab, machine="es")[0], fd, atol=1e-6)
@@ -142,8 +144,8 @@ def test_chunking_does_not_change_the_result(seed, ab):
 
 
 def test_sample_with_the_exact_machine_is_the_books_sampler():
-    data = lib.data.digits()[:100]
-    betas = lib.schedules.cosine_betas(15)
+    data = ds.digits()[:100]
+    betas = sch.cosine_betas(15)
     ours = L.sample(data, betas, 5, np.random.default_rng(9), machine="exact", record=[0, 7])
     book = R.sample(data, betas, 5, np.random.default_rng(9), record=[0, 7])
     np.testing.assert_array_equal(ours["states"], book["states"])
@@ -155,7 +157,7 @@ def test_local_machine_samples_are_locally_consistent_mosaics():
     # its nearest training patch. A finite-step sampler breaks this at a few pixels (their
     # Fig. 3c); with 30 DDPM steps about 1 % here, so we require 97 %.
     train = np.stack([-np.ones((6, 6)), np.ones((6, 6))])
-    out = L.sample(train, lib.schedules.cosine_betas(30), 20, np.random.default_rng(1),
+    out = L.sample(train, sch.cosine_betas(30), 20, np.random.default_rng(1),
                    machine="els", patch_size=3, boundary="circular")["states"][0]
     assert np.all(np.abs(np.abs(out) - 1) < 1e-6)
     match = L.patch_match(out, train, 3, boundary="circular")
@@ -166,7 +168,7 @@ def test_local_machine_samples_are_locally_consistent_mosaics():
 
 
 def test_patch_match_finds_training_patches_and_their_sources():
-    data = lib.data.digits()[:50]
+    data = ds.digits()[:50]
     m = L.patch_match(data[[3, 17]], data, 3)
     assert m["distance"].max() < 1e-12
     np.testing.assert_array_equal(m["centre"], data[[3, 17]])
@@ -189,7 +191,7 @@ def test_ls_dictionary_is_co_located_and_els_is_not():
 
 
 def test_patch_size_schedule_shrinks_to_the_smallest():
-    betas = lib.schedules.cosine_betas(40)
+    betas = sch.cosine_betas(40)
     ps = L.patch_size_schedule(betas, 11)
     assert ps[0] == 3 and ps[-1] == 11 and np.all(np.diff(ps) >= 0) and np.all(ps % 2 == 1)
 
@@ -199,8 +201,8 @@ def test_dictionary_bytes_counts_windows():
     # windows of 6, 36 interior windows of 9 = 484 values per image, for LS (one dictionary
     # per pixel) and ELS (one per padding pattern, holding every location of that pattern)
     for machine in ("ls", "els"):
-        assert L.dictionary_bytes(10, (8, 8), 3, machine) == 8 * 10 * (4 * 4 + 24 * 6 + 36 * 9)
-    assert L.dictionary_bytes(2, (8, 8), 3, "es") == 8 * 2 * 64 * 64
+        assert L._dictionary_bytes(10, (8, 8), 3, machine) == 8 * 10 * (4 * 4 + 24 * 6 + 36 * 9)
+    assert L._dictionary_bytes(2, (8, 8), 3, "es") == 8 * 2 * 64 * 64
 
 
 # --- validation at the public boundary --------------------------------------------------------
@@ -225,33 +227,33 @@ def test_validation_names_the_argument():
     with pytest.raises(ValueError, match="finite"):
         L.denoiser(np.full((1, 16), np.nan), t3, 0.5)
     with pytest.raises(TypeError, match="Generator"):
-        L.sample(t3, lib.schedules.cosine_betas(5), 2, 0)
+        L.sample(t3, sch.cosine_betas(5), 2, 0)
     with pytest.raises(ValueError, match="patch_size"):
-        L.sample(t3, lib.schedules.cosine_betas(5), 2, np.random.default_rng(0),
+        L.sample(t3, sch.cosine_betas(5), 2, np.random.default_rng(0),
                  patch_size=[3, 3])
 
 
 def test_out_of_reach_requests_are_refused_before_allocating(monkeypatch):
-    monkeypatch.setattr(L, "MAX_BYTES", 10_000)
+    monkeypatch.setattr(L, "_MAX_BYTES", 10_000)
     t3 = small_set(0, 20, (8, 8))
     with pytest.raises(ValueError, match="MAX_BYTES"):
         L.denoiser(np.zeros((1, 64)), t3, 0.5, machine="els", patch_size=3)
     with pytest.raises(ValueError, match="MAX_BYTES"):
-        L.sample(t3, lib.schedules.cosine_betas(5), 2, np.random.default_rng(0), machine="es")
+        L.sample(t3, sch.cosine_betas(5), 2, np.random.default_rng(0), machine="es")
 
 
 def test_dictionary_bytes_validates():
     with pytest.raises(ValueError, match="n_train"):
-        L.dictionary_bytes(0, (8, 8), 3)
+        L._dictionary_bytes(0, (8, 8), 3)
     with pytest.raises(ValueError, match="shape"):
-        L.dictionary_bytes(5, (8, 8, 1), 3)
+        L._dictionary_bytes(5, (8, 8, 1), 3)
     with pytest.raises(ValueError, match="boundary"):
-        L.dictionary_bytes(5, (8, 8), 3, boundary="reflect")
+        L._dictionary_bytes(5, (8, 8), 3, boundary="reflect")
 
 
 def test_dictionary_cache_is_bounded(monkeypatch):
     monkeypatch.setattr(L, "_CACHE", {})
-    monkeypatch.setattr(L, "MAX_BYTES", 400_000)
+    monkeypatch.setattr(L, "_MAX_BYTES", 400_000)
     t3 = small_set(0, 20, (8, 8))  # LS dictionaries of 20 - 200 kB for P = 1 ... 7
     x = np.zeros((1, 64))
     for p in (1, 3, 5, 7, 3, 5, 7):

@@ -361,3 +361,90 @@ def test_relative_entropy_is_minus_lyapunov_at_equal_mass_and_never_negative(fv)
     assert osm.relative_entropy(0.5 * f, w) >= 0
     assert -osm.lyapunov(0.5 * w, w) < 0 < osm.relative_entropy(0.5 * w, w)
     assert osm.relative_entropy(w, w) == 0.0
+
+
+def test_explicit_scheme_within_and_beyond_its_bound():
+    rng = np.random.default_rng(4)
+    f = rng.uniform(1, 2, (6, 7))
+    v = 3.5 + rng.standard_normal(f.shape)  # a positive noise guidance
+    assert v.min() > 0
+    A = osm.osmosis_matrix(osm.canonical_drift(v))
+    bound = _osmosis_solvers.explicit_step_bound(A)
+    assert bound == pytest.approx(1 / np.abs(A.diagonal()).max())
+    # homogeneous diffusion in 2-D with h = 1: the classical bound 1/4
+    assert _osmosis_solvers.explicit_step_bound(osm.osmosis_matrix(osm.zero_drift((5, 5)))) == pytest.approx(0.25)
+    u = osm.evolve(f, A, bound * np.arange(1, 30), bound, method="explicit")
+    assert u.min() > 0
+    np.testing.assert_allclose(u.reshape(29, -1).sum(axis=1), f.sum(), rtol=1e-12)
+    with pytest.raises(ValueError, match="stability bound"):
+        osm.evolve(f, A, [1.01 * bound], 1.01 * bound, method="explicit")
+    # The bound is sharp: just beyond it a point mass at the stiffest cell turns negative.
+    k = int(np.argmax(np.abs(A.diagonal())))
+    delta = np.zeros(f.size)
+    delta[k] = 1.0
+    assert (delta + 1.01 * bound * (A @ delta)).min() < 0
+
+
+def test_converges_to_the_steady_state():
+    rng = np.random.default_rng(5)
+    f = rng.uniform(1, 2, (8, 9))
+    v = 4.0 + rng.standard_normal(f.shape)  # positive noise guidance
+    assert v.min() > 0
+    w = osm.steady_state(f, v)
+    times = [10.0, 100.0, 1000.0, 1e4]
+    u = osm.osmosis(f, v, times, tau=10.0, method="splu")
+    err = np.abs(u - w).reshape(4, -1).max(axis=1)
+    # the slowest mode of an 8 × 9 grid decays like exp(−λt), λ ≈ (π/9)² ≈ 0.1: by t = 1000 the
+    # difference is round-off, which accumulates over the 1000 steps of condition number
+    # κ₁ = 1 + 2τ max|a_ii| each (see the Lyapunov test)
+    assert err[0] > err[1] > err[2]
+    kappa = 1 + 2 * 10.0 * np.abs(osm.osmosis_matrix(osm.canonical_drift(v)).diagonal()).max()
+    assert err[-1] <= 1000 * kappa * EPS * f.max()
+
+
+@pytest.mark.parametrize("tau", [0.5, 1.0, 20.0])
+def test_all_implicit_solvers_agree(tau):
+    rng = np.random.default_rng(7)
+    f = rng.uniform(1, 256, (12, 15))
+    v = 5.0 + rng.standard_normal(f.shape)  # positive noise guidance
+    assert v.min() > 0
+    times = tau * np.array([1, 2, 5, 10, 20])
+    ref = osm.osmosis(f, v, times, tau, method="splu")
+    scale = np.linalg.norm(f)
+    for method in ("bicgstab", "bicgstab-cold", "krylov", "auto"):
+        u, (info,) = osm.osmosis(f, v, times, tau, method=method, rtol=1e-10, return_info=True)
+        # Each of the 20 implicit steps is solved to a relative residual of 1e-10, i.e. an error
+        # of at most 1e-10 ‖u^k‖ ‖(I − τA)⁻¹‖₂ in the step. (I − τA)⁻¹ = V^½ (I + τB)⁻¹ V^-½ with
+        # B symmetric positive semi-definite, so ‖(I − τA)^-k‖₂ ≤ √(max v / min v) =: c for
+        # every k: ‖u^k‖ ≤ c ‖f‖, each step's error is ≤ 1e-10 c ‖u^k‖, and propagating it
+        # costs another factor c. 20 steps add up to at most 20 · 1e-10 · c³ · ‖f‖ (Lanczos:
+        # its stopping rule bounds the same quantity).
+        c3 = (v.max() / v.min()) ** 1.5
+        assert np.abs(u - ref).max() <= 20 * 1e-10 * c3 * scale, method
+        assert info.residual <= 1e-10 or method == "splu"
+
+
+def test_krylov_with_variable_steps_and_auto_split():
+    rng = np.random.default_rng(8)
+    f = rng.uniform(1, 256, (20, 24))
+    v = 5.0 + rng.standard_normal(f.shape)  # positive noise guidance
+    assert v.min() > 0
+    times = np.concatenate([np.arange(1, 21), np.arange(30, 201, 10), [1200.0, 2200.0]])
+    tau = np.concatenate([np.ones(20), np.full(18, 10.0), [1000.0, 1000.0]])
+    ref = osm.osmosis(f, v, times, tau, method="splu")
+    u, (info,) = osm.osmosis(f, v, times, tau, return_info=True)
+    assert info.methods[0] == "krylov" and info.methods[-1] == "splu"
+    assert info.steps == (20, 18, 2)
+    np.testing.assert_allclose(u, ref, rtol=0, atol=1e-9 * np.linalg.norm(f))
+    k, (kinfo,) = osm.osmosis(f, v, times, tau, method="krylov", return_info=True)
+    np.testing.assert_allclose(k, ref, rtol=0, atol=1e-9 * np.linalg.norm(f))
+    assert kinfo.methods == ("krylov",) * 3
+
+
+def test_bicgstab_non_convergence_raises():
+    rng = np.random.default_rng(11)
+    f = rng.uniform(1, 2, (10, 10))
+    v = rng.uniform(0.5, 3, (10, 10))
+    A = osm.osmosis_matrix(osm.canonical_drift(v))
+    with pytest.raises(RuntimeError, match="BiCGSTAB did not converge"):
+        osm.evolve(f, A, [100.0], 100.0, method="bicgstab-cold", rtol=1e-14, maxiter=2)

@@ -505,3 +505,14 @@ def test_projection_ks_test_validation():
         lst.projection_ks_test(np.zeros((5, 6)), np.zeros((5, 5)), np.ones((6, 2)))
     with pytest.raises(TypeError, match="Generator"):
         lst.random_directions(3, 2, 0)
+
+
+def test_nearest_neighbour_distances_against_brute_force():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((40, 3))
+    c = rng.standard_normal((25, 3))
+    brute = np.sqrt(((x[:, None] - c[None]) ** 2).sum(-1)).min(1)
+    np.testing.assert_allclose(lst.nearest_neighbour_distances(x, c), brute, atol=1e-12)
+    d = np.sqrt(((c[:, None] - c[None]) ** 2).sum(-1)) + np.diag(np.full(25, np.inf))
+    np.testing.assert_allclose(lst.nearest_neighbour_distances(c, c, exclude_self=True),
+                               d.min(1), atol=1e-12)
