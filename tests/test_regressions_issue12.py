@@ -13,7 +13,7 @@ import pytest
 from lib import entropy
 from lib.chapters import permutation, steady_state
 from lib.chapters import fokker_planck as fp_chapter
-from lib import osmosis as osmosis_chapter
+from lib.chapters import osmosis as osmosis_chapter
 from lib.core import _validation, forward, osmosis, schedules, stats
 from lib.core import fokker_planck as fp
 from lib.core.permutations import GridPermutation
