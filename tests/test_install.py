@@ -21,10 +21,10 @@ EXPECTED = str(ROOT / "lib" / "__init__.py")
 @pytest.mark.parametrize("cwd", ["/", "/tmp", str(ROOT / "chapters")])
 def test_import_lib_from_any_directory(cwd):
     out = subprocess.run(
-        [sys.executable, "-c", "import lib; print(lib.__file__); print(lib.forward.__name__)"],
+        [sys.executable, "-c", "import lib; print(lib.__file__); print(lib.core.forward.__name__)"],
         cwd=cwd, capture_output=True, text=True, check=True,
     ).stdout.split()
-    assert out == [EXPECTED, "lib.forward"]
+    assert out == [EXPECTED, "lib.core.forward"]
 
 
 def test_import_lib_in_a_kernel_started_from_root():

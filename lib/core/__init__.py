@@ -13,6 +13,10 @@
   functional, time stepping (paper, Eqs. 26–28);
 - :mod:`lib.core.fokker_planck` — the 1-D Fokker–Planck equation by finite volumes (Eq. 24);
 - :mod:`lib.core.reverse` — the DDPM reverse sampler with exact scores of the mixture;
+- :mod:`lib.core.processes` — linear Gaussian forward processes diagonal in the pixel or DCT
+  basis (VP, VE, inverse heat dissipation, blurring diffusion) in closed form;
+- :mod:`lib.core.local_scores` — the equivariant, local and equivariant-local score machines
+  (Kamb & Ganguli, 2025) and a reverse sampler driven by them;
 - :mod:`lib.core.data` — images and training sets that ship with installed packages.
 
 Imports run only downward: core modules import core modules, never the chapter modules.
@@ -23,9 +27,11 @@ __all__ = [
     "fokker_planck",
     "forward",
     "gaussian",
+    "local_scores",
     "mixture",
     "osmosis",
     "permutations",
+    "processes",
     "reverse",
     "schedules",
     "stats",
