@@ -795,7 +795,7 @@ def mixture_information_mc(process: DiagonalGaussianProcess, data, steps, n_samp
     In the coefficient basis the marginal is exactly the Gaussian mixture
     p(x) = (1/N) Σ_k N(a_i ∘ f̂_k, diag(s_i)). Whitening y = x / √s_i (a diagonal map adding
     ½ Σ ln s_i to the entropy; V itself is orthonormal and changes nothing) turns it into the
-    isotropic mixture of :func:`lib.entropy.mixture_entropy_mc`, whose labelled estimator
+    isotropic mixture of :func:`lib.core.mixture.mixture_entropy_mc`, whose labelled estimator
     (exact H(U | K) plus a Monte Carlo I(U; K)) is used with ᾱ = ½: there U = y/√2.
 
     KL to a limit N(0, diag(s_∞)) (VP, BD) is −H(U_i) + ½ Σ (E x_j² / s_∞ + ln 2π s_∞) with the
