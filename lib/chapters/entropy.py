@@ -53,7 +53,7 @@ VERDICTS = (
         paper="Lyapunov sequences on the evolving density",
         verdict="holds with correction",
         detail=r"$H(U_i)$ is not a Lyapunov sequence in general; "
-               r"$\mathrm{KL}(p(u_i)\,\Vert\,\mathcal N(0,I))$ ({eq}`eq-entropy-kl`) and $I(U_0;U_i)$ "
+               r"$\mathrm{KL}(p(u_i)\,\Vert\,\mathcal N(0,I))$ (see {eq}`eq-entropy-kl`) and $I(U_0;U_i)$ "
                r"decrease and $H(U_i\mid U_0)$ increases for every training set",
         section="sec-entropy-corrected",
     ),
@@ -63,39 +63,39 @@ VERDICTS = (
         verdict="fails",
         detail=r"Gaussian data with variance 4 and the raw-scale digits lose entropy for every "
                r"admissible $\beta$; true instead whenever $H(U_i)\le H(\mathcal N(0,I))$ "
-               r"({eq}`eq-entropy-epi`), e.g. for all data in $[-1,1]$",
+               r"(see {eq}`eq-entropy-epi`), e.g. for all data in $[-1,1]$",
         section="sec-entropy-prop1",
     ),
     Verdict(
         claim="Eq. (10)",
-        paper=r"the admissible interval of $\beta_i$ for Proposition 1 ({eq}`eq-entropy-eq10-paper`)",
+        paper=r"the admissible interval of $\beta_i$ for Proposition 1 (see {eq}`eq-entropy-eq10-paper`)",
         verdict="fails",
-        detail="as a condition: the algebra is right, but the interval is neither sufficient nor "
+        detail="the algebra is right, but as a condition the interval is neither sufficient nor "
                "necessary for increasing entropy",
         section="sec-entropy-eq10",
     ),
     Verdict(
         claim="Eq. (12)",
         paper=r"$H(U_{i+1})$ split additively into $H(U_i)$, $H(G)$ and two logarithms "
-              r"({eq}`eq-entropy-eq12-paper`)",
+              r"(see {eq}`eq-entropy-eq12-paper`)",
         verdict="fails",
         detail=r"scaling adds $n\ln\lvert a\rvert$, not $\ln\lvert a\rvert$, and entropies of "
-               r"independent summands do not add ({eq}`eq-entropy-eq12`)",
+               r"independent summands do not add (see {eq}`eq-entropy-eq12`)",
         section="sec-entropy-eq12",
     ),
     Verdict(
         claim="Proposition 2",
         paper=r"$H(U_i\mid U_0)$ increases for every $\beta_i\in(0,1)$",
         verdict="holds",
-        detail=r"strictly, at every step of every schedule ({eq}`eq-entropy-increment`)",
+        detail=r"strictly, at every step of every schedule (see {eq}`eq-entropy-increment`)",
         section="sec-entropy-prop2",
     ),
     Verdict(
         claim="Eq. (18)",
-        paper=r"the closed form of $H(U_i\mid U_0)$ ({eq}`eq-entropy-eq18-paper`)",
+        paper=r"the closed form of $H(U_i\mid U_0)$ (see {eq}`eq-entropy-eq18-paper`)",
         verdict="holds with correction",
         detail=r"a factor $\tfrac12$ is missing, $H(U_i\mid U_0)=\tfrac n2\ln(2\pi e(1-\bar\alpha_i))$ "
-               r"({eq}`eq-entropy-eq18`); monotonicity is unaffected",
+               r"(see {eq}`eq-entropy-eq18`); monotonicity is unaffected",
         section="sec-entropy-prop2",
     ),
 )

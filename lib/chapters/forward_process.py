@@ -42,7 +42,7 @@ VERDICTS = (
         claim="Eq. (5)",
         paper=r"closed form of $p(u_i\mid u_0)$, with products $\prod_{j=0}^{i}(1-\beta_j)$",
         verdict="holds with correction",
-        detail=r"the product runs over $j=1,\dots,i$ ({eq}`eq-forward-eq5` with {eq}`eq-forward-alpha-bar`), "
+        detail=r"the product runs over $j=1,\dots,i$ (see {eq}`eq-forward-eq5` with {eq}`eq-forward-alpha-bar`), "
                r"or $\beta_0:=0$ in the printed {eq}`eq-forward-eq5-paper`; the off-by-one reading is detected",
         section="sec-forward-eq5",
     ),

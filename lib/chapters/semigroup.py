@@ -74,15 +74,15 @@ VERDICTS = (
         detail="for constant, linear and cosine schedules: composed kernels equal direct ones to "
                "round-off, and samples drawn both ways from the digits agree in law; for "
                r"non-constant $\beta$ a two-parameter (Chapman–Kolmogorov) family "
-               r"({eq}`eq-semigroup-chapman`), a semigroup in $\tau=-\ln\bar\alpha$",
+               r"(see {eq}`eq-semigroup-chapman`), a semigroup in $\tau=-\ln\bar\alpha$",
         section="sec-semigroup-exact",
     ),
     Verdict(
         claim="Eq. (8)",
         paper=r"$p(u_i)$ from $p(u_{i-\ell})$ as an integral over the last $\ell$ steps "
-              "({eq}`eq-semigroup-eq8-paper`)",
+              "(see {eq}`eq-semigroup-eq8-paper`)",
         verdict="holds with correction",
-        detail=r"the product must run to $j=i$, not $i-1$ ({eq}`eq-semigroup-eq8`)",
+        detail=r"the product must run to $j=i$, not $i-1$ (see {eq}`eq-semigroup-eq8`)",
         section="sec-semigroup-derivation",
     ),
 )
