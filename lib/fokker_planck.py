@@ -14,7 +14,8 @@ import numpy as np
 from scipy import stats as _st
 
 from .core import forward, schedules
-from .core._validation import as_float_array, check_beta, check_betas, check_choice, check_int, check_rng
+from .core._validation import (as_float_array, check_beta, check_betas, check_choice, check_int,
+                               check_memory, check_real, check_rng, check_same_shape, check_work)
 from .core._validation import check_positive_real as _positive_float
 from .core.fokker_planck import *  # noqa: F401,F403
 from .core.fokker_planck import (effective_rate, grid, mixture_cdf, mixture_marginal, mixture_pdf,
@@ -92,7 +93,10 @@ def estimate_step_moments(x, beta: float, n: int, rng: np.random.Generator):
 def ou_variance(rate: float, t) -> np.ndarray:
     """Var X_t for the SDE with constant rate r from X_0 = 0: 1 − exp(−r t)."""
     rate = _positive_float(rate, "rate")
-    return -np.expm1(-rate * np.asarray(t, dtype=np.float64))
+    t = as_float_array(t, "t").astype(np.float64, copy=False)
+    if np.any(t < 0):
+        raise ValueError(f"t must be non-negative (a time since X_0 = 0), got min {float(t.min())!r}")
+    return -np.expm1(-rate * t)
 
 
 # --- Eq. (24) as osmosis: the finite-volume solver -----------------------------------------
@@ -102,8 +106,11 @@ def ou_variance(rate: float, t) -> np.ndarray:
 
 
 def l1_error(p, q, h: float) -> np.ndarray:
-    """h Σ |p − q| along the last axis (L1 distance of two grid densities)."""
-    return h * np.abs(np.asarray(p) - np.asarray(q)).sum(axis=-1)
+    """h Σ |p − q| along the last axis (L1 distance of two grid densities of the same shape)."""
+    p = as_float_array(p, "p")
+    q = as_float_array(q, "q")
+    check_same_shape(p, q, "p", "q")
+    return _positive_float(h, "h") * np.abs(p - q).sum(axis=-1)
 
 
 def _case(alpha_bar=np.exp(-1.0)):
@@ -129,17 +136,26 @@ def space_convergence(ns, half_width: float = 8.0, t_osm: float = 0.5) -> np.nda
 def time_convergence(n_steps, n: int = 400, half_width: float = 8.0,
                      t_osm: float = 0.5) -> np.ndarray:
     """L1 error of implicit Euler (N steps) against exp(t A) p0 on the same grid. Order 1."""
+    n_steps = [check_int(k, f"n_steps[{j}]", 1) for j, k in enumerate(np.atleast_1d(n_steps).tolist())]
     w, m, s, _ = _case()
     x, h = grid(n, half_width)
     p0 = mixture_pdf(x, w, m, s)
     ref = solve_fokker_planck(p0, x, h, [t_osm], method="exact")[0]
-    return np.array([l1_error(solve_fokker_planck(p0, x, h, [t_osm], int(k))[0], ref, h)
+    return np.array([l1_error(solve_fokker_planck(p0, x, h, [t_osm], k)[0], ref, h)
                      for k in n_steps])
 
 
 def observed_order(sizes, errors) -> np.ndarray:
     """Observed orders log(e_k/e_{k+1}) / log(N_{k+1}/N_k) between successive refinements."""
-    sizes, errors = np.asarray(sizes, float), np.asarray(errors, float)
+    sizes = as_float_array(sizes, "sizes").astype(np.float64, copy=False)
+    errors = as_float_array(errors, "errors").astype(np.float64, copy=False)
+    if sizes.ndim != 1 or sizes.size < 2:
+        raise ValueError(f"sizes must be a 1-D sequence of at least two refinements, got shape {sizes.shape}")
+    check_same_shape(sizes, errors, "sizes", "errors")
+    if np.any(sizes <= 0) or np.any(np.diff(sizes) == 0):
+        raise ValueError(f"sizes must be positive and distinct, got {sizes.tolist()}")
+    if np.any(errors <= 0):
+        raise ValueError(f"errors must be positive (a zero error has no order), got {errors.tolist()}")
     return np.log(errors[:-1] / errors[1:]) / np.log(sizes[1:] / sizes[:-1])
 
 
@@ -153,6 +169,12 @@ def forward_residual(sign: int = -1, rate: float = 1.0, dt: float = 1e-4, n: int
     O(1). ``sign = -1`` is the standard form; ``sign = +1`` is the paper's Eq. (24).
     """
     sgn = float(check_choice(sign, "sign", (1, -1)))
+    rate = _positive_float(rate, "rate")
+    dt = _positive_float(dt, "dt")
+    t = _positive_float(t, "t")
+    n = check_int(n, "n", 11)
+    if dt >= t:
+        raise ValueError(f"dt must be smaller than t (central differences at t ± dt), got dt = {dt}, t = {t}")
     w, m, s, _ = _case()
     x = np.linspace(-8.0, 8.0, n)
     h = x[1] - x[0]
@@ -193,15 +215,18 @@ def backward_expectation_mc(phi: str, x, betas, start: int, stop: int, n: int,
                             rng: np.random.Generator):
     """Monte Carlo E[φ(U_stop) | U_start = x]: ``n`` chains per x iterated with Eq. (4).
 
-    Returns the means and their standard errors (shape x.shape).
+    Returns the means and their standard errors (shape x.shape); ``n ≥ 2`` so that the
+    standard error exists. Cost: n · x.size · (stop − start) normal draws.
     """
     check_choice(phi, "phi", _PHIS)
     x = as_float_array(x, "x")
     betas = check_betas(betas)
-    n = check_int(n, "n", 1)
+    n = check_int(n, "n", 2)
     rng = check_rng(rng)
-    if not 0 <= start < stop <= betas.size:
-        raise ValueError(f"need 0 <= start < stop <= {betas.size}, got {start}, {stop}")
+    start = check_int(start, "start", 0, betas.size - 1)
+    stop = check_int(stop, "stop", start + 1, betas.size)
+    check_memory(float(n) * x.size, f"n = {n} chains for each of the {x.size} values of x")
+    check_work(10.0 * n * x.size * (stop - start), f"{n} × {x.size} chains over {stop - start} steps")
     u0 = np.broadcast_to(x, (n,) + x.shape).copy()
     u = forward.iterate_forward(u0, betas[start:stop], [stop - start], rng)[-1]
     vals = _phi(phi, u)
@@ -218,6 +243,14 @@ def backward_residual(phi: str, sign: int = -1, rate: float = 1.0, t: float = 2.
     """
     check_choice(phi, "phi", _PHIS)
     sgn = float(check_choice(sign, "sign", (1, -1)))
+    rate = _positive_float(rate, "rate")
+    t = _positive_float(t, "t")
+    tau = check_real(tau, "tau", 0.0, low_open=False)
+    dtau = _positive_float(dtau, "dtau")
+    dx = _positive_float(dx, "dx")
+    if not tau + dtau < t:
+        raise ValueError(f"tau must lie before t (tau + dtau < t: the backward equation runs for τ < t), "
+                         f"got tau = {tau}, dtau = {dtau}, t = {t}")
     x = np.linspace(-3.0, 3.0, 61)
 
     def u(xx, tt):
@@ -279,7 +312,9 @@ def chain_comparison(beta: float, steps, n_chains: int, rng: np.random.Generator
     beta = check_beta(beta)
     rng = check_rng(rng)
     n_chains = check_int(n_chains, "n_chains", 1)
-    steps = np.asarray(steps)
+    steps = np.atleast_1d(np.asarray(steps))
+    if steps.dtype.kind not in "iu" or steps.ndim != 1 or np.any(steps < 1):
+        raise ValueError(f"steps must be a 1-D sequence of positive integers (no silent truncation), got {steps!r}")
     w, m, s, _ = _case()
     comp = rng.choice(len(w), size=n_chains, p=np.asarray(w) / np.sum(w))
     u0 = rng.normal(np.asarray(m)[comp], np.asarray(s)[comp])

@@ -300,12 +300,15 @@ def time_convergence(n_steps=(10, 20, 40, 80, 160), t: float = 0.05, n: int = 30
     1-D grid of n cells on [0, 1], guidance v = 2 + sin(2πx), f = 1 + x²; implicit Euler with
     τ = t / N for each N in ``n_steps`` (LU solver). Expected order 1.
     """
+    n_steps = [check_int(k, "n_steps[" + str(j) + "]", 1) for j, k in enumerate(np.atleast_1d(n_steps).tolist())]
+    t = check_positive_real(t, "t")
+    n = check_int(n, "n", 2)
     h = 1.0 / n
     x = (np.arange(n) + 0.5) * h
     A = osmosis_matrix(canonical_drift(2.0 + np.sin(2.0 * np.pi * x), h), h)
     f = 1.0 + x**2
     reference = spla.expm_multiply(t * A, f)
     return np.array([
-        float(np.abs(evolve(f, A, [t], t / int(N), method="splu")[0] - reference).max())
+        float(np.abs(evolve(f, A, [t], t / N, method="splu")[0] - reference).max())
         for N in n_steps
     ])

@@ -44,7 +44,8 @@ from scipy import ndimage
 import copy
 
 from .core._validation import (as_float_array, as_state, check_betas, check_choice,
-                               check_grid_shape, check_int, check_real, check_rng, check_steps)
+                               check_float_dtype, check_grid_shape, check_int, check_real, check_rng,
+                               check_shape, check_steps)
 from .core.forward import forward_step, iterate_forward
 from .core.stats import innovations
 
@@ -539,10 +540,8 @@ def smoothed_noise(shape, rng: np.random.Generator, sigma: float, dtype=np.float
     """
     check_rng(rng)
     sigma = check_real(sigma, "sigma", 0.0)
-    shape = tuple(int(d) for d in shape)
-    check_grid_shape(shape[:2])
-    if len(shape) not in (2, 3):
-        raise ValueError(f"shape must be (H, W) or (H, W, C), got {shape}")
+    shape = check_shape(shape, "shape", ndims=(2, 3))
+    dtype = check_float_dtype(dtype)
     w = _kernel1d(sigma)
     if min(shape[:2]) <= w.size:
         raise ValueError(f"the grid {shape[:2]} must be larger than the kernel width {w.size}")
@@ -584,10 +583,8 @@ def noise_source(shape, rng: np.random.Generator, kind: str = "white", sigma: fl
     dtype : float32 or float64
     """
     check_rng(rng)
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-    shape = tuple(int(d) for d in shape)
+    dtype = check_float_dtype(dtype)
+    shape = check_shape(shape, "shape")
     if kind == "white":
         return lambda i: rng.standard_normal(shape, dtype=dtype)
     if kind == "smoothed":

@@ -1,24 +1,35 @@
 """Build the book and read every page in a real browser (Debian's headless Chromium).
 
 Page by page: no request leaves the machine, no console error, every display equation typeset
-by MathJax, every image loaded, every citation and internal link resolved, and no dead control.
-A full-page screenshot of each page is saved under ``_build/screenshots/`` for a person to look at.
+by MathJax, every image loaded, every citation and internal link resolved, no dead control, no
+critical or serious accessibility violation (axe-core), every image of a chapter in a numbered,
+captioned figure, and no page heavier than 3 MB as a gzip-serving host (GitHub Pages) sends it.
+On a phone (390x844) and a tablet (820x1180): the navigation and page-contents drawers open and
+close, and no page is wider than the screen.
+A full-page screenshot of each page (desktop and phone) is saved under ``_build/screenshots/``
+for a person to look at.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import gzip
 import html.parser
 import os
 import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
 import yaml
+
+# Under pytest-xdist (--dist loadgroup): one worker builds the book once (session fixture) and checks every page.
+pytestmark = pytest.mark.xdist_group("book")
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML_DIR = ROOT / "_build" / "html"
@@ -45,16 +56,39 @@ def _toc_pages() -> list[str]:
     return ["index.html", "genindex.html", "search.html"] + [f"{f}.html" for f in files]
 
 
+def _numbered_chapters() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [c["file"] for part in toc.get("parts", []) if part.get("numbered") for c in part.get("chapters", [])]
+
+
 PAGES = _toc_pages()
+CHAPTER_PAGES = [p for p in PAGES if p.startswith("chapters/")]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 820, "height": 1180}
+PAGE_BUDGET = 3_000_000  # bytes per page as a gzip-serving host sends them (issue 10)
+# Content types a gzip-serving host (GitHub Pages, most CDNs) compresses; images and fonts are
+# already compressed and are sent as they are.
+COMPRESSED_TYPES = ("text/", "javascript", "json", "xml", "svg")
+# Problem kinds that have their own test (see test_page_weight and test_figures_are_numbered).
+WEIGHT = "heavier than 3 MB as served (gzip)"
+FIGURES = "images outside a numbered, captioned figure with a real alt text"
 
 
 @pytest.fixture(scope="session")
 def built_book() -> Path:
-    """Build the book exactly as the README says (strict: warnings are errors)."""
+    """Build the book exactly as the README says (strict: warnings are errors).
+
+    BOOK_BUILT=1 reuses the book already in _build/html (to iterate on the browser checks)."""
+    if os.environ.get("BOOK_BUILT") == "1" and (HTML_DIR / "index.html").exists():
+        return HTML_DIR
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     command = [str(jupyter_book), "build", "--all", "-W", "-n", "--keep-going", str(ROOT)]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    # the README's build command ends by printing the book to PDF
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "print_book.py")], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, f"printing the book failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return HTML_DIR
 
 
@@ -165,6 +199,119 @@ def _check_controls(page) -> list[str]:
     return dead
 
 
+def test_downloads_to_run_the_chapters(built_book):
+    """The intro links a code bundle with everything needed to run the notebooks, the README,
+    the executed notebooks and the PDF; each chapter's download button gives the executed
+    notebook (with outputs)."""
+    import zipfile
+
+    import nbformat
+
+    intro = (built_book / "chapters" / "intro.html").read_text(encoding="utf-8")
+    hrefs = re.findall(r'<a class="book-download" href="([^"]+)"', intro)
+    assert len(hrefs) >= 4, hrefs
+    for href in hrefs:
+        assert (built_book / "chapters" / href).resolve().is_file(), f"the intro links a missing download: {href}"
+    notebooks = sorted(p.name for p in (ROOT / "chapters").glob("*.ipynb"))
+    with zipfile.ZipFile(built_book / "downloads" / "diffusion-scale-space-book.zip") as bundle:
+        names = set(bundle.namelist())
+    top = "diffusion-scale-space-book/"
+    for needed in ["README.md", "requirements.txt", "pyproject.toml", "references.bib", "lib/__init__.py"]:
+        assert top + needed in names, needed
+    assert {top + "chapters/" + n for n in notebooks} <= names
+    assert not [n for n in names if "__pycache__" in n or "_build" in n]
+    with zipfile.ZipFile(built_book / "downloads" / "executed-notebooks.zip") as executed:
+        assert {f"executed-notebooks/chapters/{n}" for n in notebooks} <= set(executed.namelist())
+    for name in notebooks:
+        served = nbformat.read(built_book / "_sources" / "chapters" / name, as_version=4)
+        assert any(cell.get("outputs") for cell in served.cells if cell.cell_type == "code"), f"{name} has no outputs"
+
+
+def test_no_repository_button_without_a_repository(built_book):
+    """A local build knows no repository URL: no repository, issue or launch button (a dead link)."""
+    if os.environ.get("BOOK_REPOSITORY_URL"):
+        pytest.skip("this build was given a repository URL")
+    for name in CHAPTER_PAGES:
+        text = (built_book / name).read_text(encoding="utf-8")
+        assert "repository-button" not in text and "mybinder.org" not in text, name
+
+
+def test_repository_url_turns_the_buttons_on(monkeypatch):
+    """With BOOK_REPOSITORY_URL (set by the Pages workflow) the repository and issue buttons are
+    on and the launch buttons have a repository to point at; without it they are off."""
+    sys.path.insert(0, str(ROOT / "_ext"))
+    try:
+        import book_delivery
+    finally:
+        sys.path.remove(str(ROOT / "_ext"))
+
+    class Config:
+        def __init__(self):
+            self.html_theme_options = {"repository_url": "", "launch_buttons": {"binderhub_url": "https://mybinder.org"}}
+
+    monkeypatch.setenv("BOOK_REPOSITORY_URL", "https://github.com/owner/book/")
+    config = Config()
+    book_delivery.configure_repository(None, config)
+    assert config.html_theme_options["repository_url"] == "https://github.com/owner/book"
+    assert config.html_theme_options["use_repository_button"] is True
+    monkeypatch.delenv("BOOK_REPOSITORY_URL")
+    config = Config()
+    book_delivery.configure_repository(None, config)
+    assert "repository_url" not in config.html_theme_options
+    assert config.html_theme_options["use_repository_button"] is False
+    assert not config.html_theme_options["launch_buttons"].get("binderhub_url")
+
+
+def test_the_book_as_one_pdf(built_book):
+    """tools/print_book.py printed every page, in order, with its chapter number kept, and the
+    intro links the file."""
+    from pypdf import PdfReader
+
+    pdf = PdfReader(built_book / "downloads" / "diffusion-scale-space-book.pdf")
+    titles = [item.title for item in pdf.outline]
+    assert len(titles) == len(PAGES) - 3, titles  # every page of the table of contents
+    numbered = [t for t in titles if re.match(r"^\d+\. ", t)]
+    assert len(numbered) == len(_numbered_chapters()), titles  # chapters keep their numbers
+    assert len(pdf.pages) > len(titles)
+    text = unicodedata.normalize("NFKC", pdf.pages[0].extract_text())  # "ﬀ" ligatures
+    assert "Probabilistic diffusion" in text
+
+
+PRINT_JS = """() => {
+  const pre = [...document.querySelectorAll('.bd-article pre')].filter(p => p.offsetParent !== null);
+  const cut = pre.filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.textContent.slice(0, 60));
+  const h1 = document.querySelector('.bd-article h1');
+  const cells = [...document.querySelectorAll('div.cell')].map(c => getComputedStyle(c).breakInside);
+  return {pre: pre.length, cut, h1: h1 && getComputedStyle(h1).display !== 'none' ? h1.textContent : null,
+          splittable: cells.filter(b => b !== 'avoid' && b !== 'avoid-page').length, cells: cells.length};
+}"""
+
+
+def test_print_stylesheet(built_book, browser):
+    """Printed (A4 width), a chapter wraps its code instead of cutting it, keeps every cell in
+    one piece where it fits, and keeps its numbered heading."""
+    context = browser.new_context(viewport={"width": 720, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto((built_book / "chapters" / "osmosis.html").as_uri(), wait_until="load")
+        page.emulate_media(media="print")
+        page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+        found = page.evaluate(PRINT_JS)
+    finally:
+        context.close()
+    assert found["pre"] > 5 and not found["cut"], found
+    assert found["h1"] and re.match(r"\d+\. ", found["h1"]), found
+    assert found["cells"] > 5 and not found["splittable"], found
+
+
+def test_reference_list_is_author_year(built_book):
+    """One citation style: the text cites author-year, and so does the reference list."""
+    text = (built_book / "chapters" / "bibliography.html").read_text(encoding="utf-8")
+    labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span class="fn-bracket">\]</span>', text)
+    assert labels and all(re.search(r"\D, \d{4}[a-z]?$|n\.d\.$", label) for label in labels), labels[:5]
+    assert "Peter, 2023" in labels
+
+
 def test_every_built_page_is_checked(built_book):
     built = {
         p.relative_to(built_book).as_posix()
@@ -182,13 +329,89 @@ def test_mathjax_is_served_locally(built_book):
     assert "cdn.jsdelivr" not in page and "unpkg.com" not in page
 
 
+FIGURES_JS = r"""() => [...document.querySelectorAll('.bd-article img')].map(img => {
+  const src = (img.getAttribute('src') || '').slice(0, 60);
+  const alt = (img.getAttribute('alt') || '').trim();
+  const figure = img.closest('figure');
+  const caption = figure && figure.querySelector('figcaption');
+  const text = caption ? caption.textContent.replace(/^\s*Fig(ure|\.)\s*[\d.]+\s*/, '').trim() : '';
+  const bad = [];
+  if (!figure) bad.push('not in a <figure>');
+  else if (!caption || !text) bad.push('figure without a caption');
+  else if (!caption.querySelector('.caption-number')) bad.push('figure not numbered');
+  // an alt text must say what the image shows, not where it is stored
+  if (!alt) bad.push('no alt text');
+  else if (/\.(png|jpe?g|gif|svg|webp)\b/i.test(alt) || /^(data:|_images|\.\.?\/)/.test(alt) || /^[\w.\-]*\/[\w.\-\/]*$/.test(alt))
+    bad.push(`alt text is a path: ${alt.slice(0, 60)}`);
+  return bad.length ? `${src}: ${bad.join(', ')}` : null;
+}).filter(x => x)"""
+
+# axe-core rules checked beyond its defaults: the issue found the theme's buttons whose visible
+# label is not part of their accessible name (WCAG 2.5.3); axe marks that rule experimental.
+AXE_OPTIONS = {
+    "resultTypes": ["violations"],
+    "preload": False,  # its CSS preload uses XMLHttpRequest, which file:// pages refuse
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+}
+# Violations allowed because they come from the theme and cannot be fixed from the book, each
+# with its upstream issue: (rule id, a CSS selector fragment of the offending node, issue).
+# Empty today: _static/reader.js gives the theme's search and colour-mode buttons accessible
+# names that contain their visible labels, and names the animation players' frame and slider.
+AXE_ALLOWED: list[tuple[str, str, str]] = []
+
+
+# Audited apart: MathJax's rendering (it carries its own assistive MathML), and code blocks, whose
+# colours all come from one Pygments style: thousands of token spans make the colour-contrast rule
+# take ~15 s a page, so only each page's first code block is audited, for contrast.
+AXE_CONTEXT = {"exclude": [["mjx-container"], [".highlight"]]}
+AXE_CODE_SAMPLE = {"runOnly": {"type": "rule", "values": ["color-contrast"]}}
+
+
+def _axe_problems(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    violations = axe.run(page, context=AXE_CONTEXT, options=AXE_OPTIONS).response["violations"]
+    if page.evaluate("() => { const e = document.querySelector('.highlight'); if (e) e.id = 'axe-code-sample'; return !!e; }"):
+        sample = axe.run(page, context="#axe-code-sample", options={**AXE_OPTIONS, **AXE_CODE_SAMPLE})
+        violations += sample.response["violations"]
+    found = []
+    for violation in violations:
+        if violation["impact"] not in ("critical", "serious"):
+            continue
+        for node in violation["nodes"]:
+            target = " ".join(map(str, node["target"]))
+            if any(rule == violation["id"] and where in target for rule, where, _ in AXE_ALLOWED):
+                continue
+            found.append(f"{violation['impact']} {violation['id']}: {target[:100]}")
+    return found
+
+
+def _served_bytes(responses: list) -> tuple[int, list[tuple[str, int]]]:
+    """Bytes a gzip-serving host sends for the responses: text compressed, media as they are."""
+    sizes = []
+    for response in responses:
+        try:
+            body = response.body()
+        except Exception:  # a failed request has no body (and is reported as such)
+            continue
+        kind = (response.headers.get("content-type") or "").lower()
+        path = urlparse(response.url).path
+        if any(t in kind for t in COMPRESSED_TYPES) or path.endswith((".html", ".js", ".css", ".svg", ".json")):
+            size = len(gzip.compress(body, compresslevel=6))
+        else:
+            size = len(body)
+        sizes.append((response.url, size))
+    return sum(size for _, size in sizes), sorted(sizes, key=lambda s: -s[1])
+
+
 def inspect_page(browser, path: Path, screenshot: Path | None = None) -> tuple[dict, dict]:
     """Open one page from disk and list its problems by kind (an empty list is a pass)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport=DESKTOP)
     # generous: CI machines are shared, and a long page typesets hundreds of equations
     context.set_default_timeout(90_000)
     page = context.new_page()
-    external, errors, failed = [], [], []
+    external, errors, failed, responses = [], [], [], []
 
     def route(r):
         if r.request.url.startswith(LOCAL_SCHEMES):
@@ -201,20 +424,18 @@ def inspect_page(browser, path: Path, screenshot: Path | None = None) -> tuple[d
     page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
+    page.on("response", lambda r: responses.append(r))
     try:
         page.goto(path.as_uri(), wait_until="load")
         redirect = re.search(r'http-equiv="refresh" content="0; url=([^"]+)"', path.read_text(encoding="utf-8"), re.I)
         if redirect:  # index.html forwards to the first chapter: check where the reader lands
             page.wait_for_url((path.parent / redirect.group(1)).resolve().as_uri())
-        n_math = page.locator("div.math, span.math").count()
-        if n_math and page.evaluate("() => !!document.querySelector('script[src*=mathjax]')"):
-            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-            page.evaluate("() => MathJax.startup.promise")
-        page.evaluate("() => document.fonts.ready.then(() => true)")
+        _wait_for_typesetting(page)
         untypeset = page.evaluate(
             "() => [...document.querySelectorAll('div.math, span.math')]"
             ".filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80))"
         )
+        n_math = page.locator("div.math, span.math").count()
         raw_math = page.evaluate(RAW_MATH_JS)
         images = page.evaluate(IMAGES_JS)
         citations = page.evaluate(
@@ -223,9 +444,12 @@ def inspect_page(browser, path: Path, screenshot: Path | None = None) -> tuple[d
         )
         links = page.evaluate("() => [...document.querySelectorAll('a.reference.internal[href]')].map(a => a.href)")
         widgets = page.evaluate(CONTROLS_JS)
+        figures = page.evaluate(FIGURES_JS)
+        accessibility = _axe_problems(page)
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True)
+        served, by_response = _served_bytes(responses)  # bodies are gone once the context closes
         dead = _check_controls(page)
     finally:
         context.close()
@@ -241,40 +465,221 @@ def inspect_page(browser, path: Path, screenshot: Path | None = None) -> tuple[d
         "links to missing targets": _unresolved(cited + links, path),
         "ipywidgets (dead in a static page)": [f"{widgets} widget elements"] if widgets else [],
         "dead controls": dead,
+        "accessibility violations (axe-core, critical or serious)": accessibility,
+        FIGURES: figures,
+        WEIGHT: [f"{served / 1e6:.2f} MB; largest: {by_response[:3]}"] if served > PAGE_BUDGET else [],
     }
-    info = {"equations": n_math, "images": len(images), "citations": len(citations)}
+    info = {"equations": n_math, "images": len(images), "citations": len(citations), "served": served}
     return problems, info
 
 
+def _wait_for_typesetting(page) -> None:
+    n_math = page.locator("div.math, span.math").count()
+    if n_math and page.evaluate("() => !!document.querySelector('script[src*=mathjax]')"):
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("() => MathJax.startup.promise")
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+
+
+OVERFLOW_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const clipped = e => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
+      if (getComputedStyle(a).overflowX !== 'visible') return true; return false; };
+  const over = e => e.getBoundingClientRect().right > width + 1 && !clipped(e)
+      && getComputedStyle(e).position !== 'fixed';
+  const culprits = [...document.querySelectorAll('.bd-article *')]
+      .filter(e => over(e) && !(e.parentElement && over(e.parentElement)))
+      .map(e => `<${e.tagName.toLowerCase()} class="${e.className}"> ${Math.round(e.getBoundingClientRect().right)} px: `
+              + (e.textContent || '').trim().slice(0, 50));
+  return [document.documentElement.scrollWidth, width, culprits.slice(0, 5)];
+}"""
+
+# A drawer is the theme's <dialog>; its toggle is whichever of the (duplicated) buttons is shown.
+DRAWERS = {
+    "navigation (☰)": (".primary-toggle", "#pst-primary-sidebar-modal", "a.reference"),
+    "page contents": (".secondary-toggle", "#pst-secondary-sidebar-modal", "a.nav-link"),
+}
+
+
+def _check_drawers(page, viewport: dict) -> list[str]:
+    """Tap each drawer's visible toggle: the drawer must open (with its links visible) and close
+    again on a tap on the backdrop."""
+    problems = []
+    for name, (toggle, dialog, link) in DRAWERS.items():
+        buttons = page.locator(f"{toggle}:visible")
+        if name == "page contents" and not page.locator("#pst-secondary-sidebar nav.page-toc a").count():
+            continue  # a page without sections has no contents drawer
+        if not buttons.count():
+            problems.append(f"{name}: no visible toggle button")
+            continue
+        buttons.first.tap()
+        drawer = page.locator(f"{dialog}[open]")
+        try:
+            drawer.locator(link).first.wait_for(state="visible", timeout=3_000)
+        except Exception:
+            problems.append(f"{name}: tapping {toggle} does not open the drawer")
+            continue
+        # tap the backdrop on the side the drawer does not cover
+        x = viewport["width"] - 8 if name.startswith("navigation") else 8
+        page.touchscreen.tap(x, viewport["height"] // 2)
+        try:
+            page.locator(f"{dialog}:not([open])").wait_for(state="attached", timeout=3_000)
+        except Exception:
+            problems.append(f"{name}: a tap beside the drawer does not close it")
+    return problems
+
+
+def inspect_on_phone(browser, path: Path, viewport: dict = PHONE, screenshot: Path | None = None,
+                     drawers: bool = True, block: str | None = None) -> dict:
+    """Open a page on a touch screen of the given size: no sideways scrolling, working drawers.
+    ``block`` names a script not to load (the self-test proves the drawer check can fail)."""
+    context = browser.new_context(viewport=viewport, is_mobile=True, has_touch=True, device_scale_factor=1)
+    context.set_default_timeout(90_000)
+    page = context.new_page()
+
+    def route(r):
+        url = r.request.url
+        if not url.startswith(LOCAL_SCHEMES) or (block and url.split("?")[0].endswith(block)):
+            r.abort()
+        else:
+            r.continue_()
+
+    page.route("**/*", route)
+    try:
+        page.goto(path.as_uri(), wait_until="load")
+        _wait_for_typesetting(page)
+        page.evaluate(IMAGES_JS)
+        scroll_width, width, culprits = page.evaluate(OVERFLOW_JS)
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
+        drawer_problems = _check_drawers(page, viewport) if drawers else []
+    finally:
+        context.close()
+    return {
+        "wider than the screen": [f"{scroll_width} px on a {width} px screen: {culprits}"] if scroll_width > width else [],
+        "drawers": drawer_problems,
+    }
+
+
+@pytest.fixture(scope="session")
+def inspected(built_book, browser):
+    """Each page is opened once on the desktop; the tests below share the result."""
+    cache = {}
+
+    def get(name: str) -> tuple[dict, dict]:
+        if name not in cache:
+            path = built_book / name
+            assert path.exists(), f"{name} was not built"
+            shot = SHOTS / (name.replace("/", "__").removesuffix(".html") + ".png")
+            cache[name] = inspect_page(browser, path, shot)
+        return cache[name]
+
+    return get
+
+
 @pytest.mark.parametrize("name", PAGES)
-def test_page_in_browser(name, built_book, browser):
-    path = built_book / name
-    assert path.exists(), f"{name} was not built"
-    shot = SHOTS / (name.replace("/", "__").removesuffix(".html") + ".png")
-    problems, info = inspect_page(browser, path, shot)
-    assert not {kind: found for kind, found in problems.items() if found}
+def test_page_in_browser(name, inspected):
+    problems, info = inspected(name)
+    own_test = (WEIGHT, FIGURES)
+    assert not {kind: found for kind, found in problems.items() if found and kind not in own_test}
     if name == "chapters/forward_process.html":
         assert info["equations"] > 5 and info["images"] >= 5 and info["citations"], info
 
 
+@pytest.mark.parametrize("name", PAGES)
+def test_page_weight(name, inspected):
+    """Every page, with everything it loads, at most 3 MB as GitHub Pages sends it (gzip)."""
+    problems, info = inspected(name)
+    WEIGHTS[name] = info["served"]
+    assert not problems[WEIGHT]
+
+
+WEIGHTS: dict[str, int] = {}
+
+
+def test_page_weight_table(inspected):
+    """Print each page's weight as served (run after test_page_weight; measures what is missing)."""
+    for name in PAGES:
+        WEIGHTS.setdefault(name, inspected(name)[1]["served"])
+    lines = [f"{'page':40s} {'MB (gzip, as served)':>22s}"]
+    lines += [f"{name:40s} {WEIGHTS[name] / 1e6:22.2f}{'  > budget' if WEIGHTS[name] > PAGE_BUDGET else ''}" for name in PAGES]
+    table = "\n".join(lines)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "page-weights.txt").write_text(table + "\n", encoding="utf-8")
+    print("\n" + table)
+
+
+@pytest.mark.parametrize("name", CHAPTER_PAGES)
+@pytest.mark.xfail(
+    reason="captions and alt texts come with the notebooks' figure metadata (issue 10, another "
+    "branch); the lead removes this xfail when they land",
+    strict=False,
+)
+def test_figures_are_numbered(name, inspected):
+    """Every image of a chapter sits in a numbered figure with a caption and an alt text that
+    says what it shows (not the file's path)."""
+    problems, _ = inspected(name)
+    assert not problems[FIGURES]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_on_a_phone(name, built_book, browser):
+    """390x844 touch screen: nothing wider than the screen; on chapter pages, the navigation (☰)
+    and page-contents drawers open when tapped and close again."""
+    path = built_book / name
+    shot = SHOTS / "phone" / (name.replace("/", "__").removesuffix(".html") + ".png")
+    problems = inspect_on_phone(browser, path, PHONE, shot, drawers=name in CHAPTER_PAGES)
+    assert not {kind: found for kind, found in problems.items() if found}
+
+
+@pytest.mark.parametrize("name", ["chapters/intro.html", "chapters/forward_process.html"])
+def test_drawers_on_a_tablet(name, built_book, browser):
+    problems = inspect_on_phone(browser, built_book / name, TABLET)
+    assert not {kind: found for kind, found in problems.items() if found}
+
+
 BROKEN_PAGE = """<!doctype html><html><head><meta charset="utf-8">
-<script src="https://cdn.example.invalid/lib.js"></script></head><body>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<script src="https://cdn.example.invalid/lib.js"></script>
+<script src="heavy.js"></script></head><body><article class="bd-article">
 <p>Raw maths: $$x^2$$</p>
 <table><tr><td>a formula cut by a table cell: $n\\ln</td><td>a\\rvert$</td></tr></table>
 <div class="math notranslate">\\[x^2\\]</div>
 <img src="missing.png" alt="">
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="_images/figure.png">
 <script>throw new Error("boom");</script>
 <span class="bibtex-citation">[?]</span>
 <a class="reference internal" href="#nowhere">dangling</a>
 <div class="cell_output"><input type="range" min="0" max="5" value="0"></div>
 <div class="jupyter-widgets">a widget without a kernel</div>
-</body></html>"""
+<p><code class="docutils literal">tests/test_a_very_long_module_name.py::test_an_even_longer_test_name_that_cannot_wrap</code></p>
+<button class="primary-toggle" onclick="">☰</button>
+</article></body></html>"""
+
+
+def _write_broken_page(folder: Path) -> Path:
+    page = folder / "broken.html"
+    page.write_text(BROKEN_PAGE, encoding="utf-8")
+    # random bytes (incompressible) in base64: about 4.5 MB even after gzip, over the budget
+    noise = base64.b64encode(os.urandom(int(PAGE_BUDGET * 1.5))).decode()
+    (folder / "heavy.js").write_text(f"/* {noise} */", encoding="utf-8")
+    return page
 
 
 def test_the_page_check_catches_every_kind_of_problem(browser, tmp_path):
     """The browser check is only worth something if it can fail: feed it a broken page."""
-    page = tmp_path / "broken.html"
-    page.write_text(BROKEN_PAGE, encoding="utf-8")
+    page = _write_broken_page(tmp_path)
     problems, _ = inspect_page(browser, page)
     missed = [kind for kind, found in problems.items() if not found]
     assert not missed, f"the check missed: {missed}"
+    phone = inspect_on_phone(browser, page, PHONE)
+    missed = [kind for kind, found in phone.items() if not found]
+    assert not missed, f"the phone check missed: {missed}"
+
+
+def test_the_drawer_check_fails_without_the_workaround(built_book, browser):
+    """The drawers are dead with the theme alone (the bug of issue 10): without
+    _static/reader.js the phone check must say so."""
+    problems = inspect_on_phone(browser, built_book / "chapters" / "intro.html", PHONE, block="_static/reader.js")
+    assert any("does not open" in p for p in problems["drawers"]), problems

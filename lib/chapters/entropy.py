@@ -262,7 +262,7 @@ def epi_lower_bound(entropy, ratio, n: int):
     h = np.asarray(entropy, dtype=np.float64)
     if np.any(np.isnan(h)) or np.any(h == np.inf):
         raise ValueError("entropy must be a real number or −inf")
-    r = check_alpha_bar(ratio, upper_closed=True)
+    r = check_alpha_bar(ratio, "ratio", upper_closed=True)
     n = check_int(n, "n", 1)
     log_power = 2.0 * h / n - LOG_2PIE
     with np.errstate(divide="ignore"):
@@ -342,7 +342,7 @@ def entropy_vs_scale(data, scale: float, betas, mc_steps, n_samples: int,
         ``i``, ``gauss_h``, ``gauss_kl`` (every step) and ``mc_i``, ``h``, ``h_se``, ``kl``,
         ``kl_se`` (Monte Carlo steps).
     """
-    data = check_training_set(data)
+    data = check_training_set(data, "data")
     scale = check_real(scale, "scale", 0.0)
     log_ab = log_alpha_bar(betas)
     n_steps = log_ab.size - 1

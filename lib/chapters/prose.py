@@ -157,12 +157,18 @@ def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def verdict_table(verdicts, *, chapter: str | None = None):
+def verdict_table(verdicts):
     """The verdicts as a MyST markdown table (displayed as markdown in a notebook).
 
     One row per :class:`Verdict`: the claim with a link to the section that checks it, what the
-    paper says, and the verdict in bold followed by its detail. ``chapter`` (optional) adds a
-    first column naming the chapter, as the ledger has it.
+    paper says, and the verdict in bold followed by its detail.
+
+    Parameters
+    ----------
+    verdicts : sequence of Verdict, or mapping of str to sequence of Verdict
+        One chapter's ``VERDICTS``; or, for the ledger, chapter documents (e.g.
+        ``"forward_process"``) mapped to their ``VERDICTS``, which adds a first column linking
+        each row's chapter.
 
     Returns
     -------
@@ -172,17 +178,19 @@ def verdict_table(verdicts, *, chapter: str | None = None):
     """
     from IPython.display import Markdown
 
-    verdicts = tuple(verdicts)
-    if not verdicts or not all(isinstance(x, Verdict) for x in verdicts):
-        raise TypeError("verdicts must be a non-empty sequence of Verdict")
+    by_chapter = dict(verdicts) if isinstance(verdicts, dict) else {None: verdicts}
     head = ["Claim", "What the paper says", "Verdict"]
-    if chapter is not None:
+    if None not in by_chapter:
         head.insert(0, "Chapter")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for x in verdicts:
-        row = [f"{{ref}}`{_cell(x.claim)} <{x.section}>`", _cell(x.paper),
-               f"**{x.verdict}**" + (f": {_cell(x.detail)}" if x.detail else "")]
-        if chapter is not None:
-            row.insert(0, _cell(chapter))
-        lines.append("| " + " | ".join(row) + " |")
+    for chapter, rows in by_chapter.items():
+        rows = tuple(rows)
+        if not rows or not all(isinstance(x, Verdict) for x in rows):
+            raise TypeError("verdicts must be a non-empty sequence of Verdict (per chapter)")
+        for x in rows:
+            row = [f"{{ref}}`{_cell(x.claim)} <{x.section}>`", _cell(x.paper),
+                   f"**{x.verdict}**" + (f": {_cell(x.detail)}" if x.detail else "")]
+            if chapter is not None:
+                row.insert(0, f"{{doc}}`{chapter}`")
+            lines.append("| " + " | ".join(row) + " |")
     return Markdown("\n".join(lines))

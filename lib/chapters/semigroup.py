@@ -25,7 +25,7 @@ from scipy import ndimage
 from scipy import stats as _st
 
 from lib.core import forward
-from lib.core._validation import (as_float_array, check_betas, check_choice, check_int,
+from lib.core._validation import (as_float_array, check_betas, check_choice, check_grid_shape, check_int,
                                   check_probability, check_rng, check_training_set)
 from lib.core._validation import check_positive_real as _check_positive
 from lib.core.schedules import log_alpha_bar
@@ -472,9 +472,7 @@ def gaussian_semigroup_bound(shape, sigma1: float, sigma2: float, *, truncate: f
     Round-off allowance: u per tap of every 1-D pass, u = eps/2. For large σ the sampling
     error behaves like exp(−2π²σ₁²σ₂²/(σ₁²+σ₂²)) (aliasing of the sampled kernels).
     """
-    shape = tuple(int(s) for s in shape)
-    if len(shape) != 2 or min(shape) < 1:
-        raise ValueError(f"shape must be that of a 2-D image, got {shape}")
+    shape = check_grid_shape(shape)
     sigma1, sigma2 = _check_positive(sigma1, "sigma1"), _check_positive(sigma2, "sigma2")
     truncate = _check_positive(truncate, "truncate")
     sigma = math.hypot(sigma1, sigma2)

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_choice, check_int, check_real
+from ._validation import as_float_array, check_choice, check_flag, check_int, check_real
 
 __all__ = ["block_mean", "cat", "digits", "to_unit_range"]
 
 
 def to_unit_range(image, max_value: float = 255.0) -> np.ndarray:
-    """Map grey values in [0, max_value] linearly to [−1, 1] (float64)."""
+    """Map grey values in [0, max_value] linearly to [−1, 1] (float64).
+
+    Values outside [0, max_value] are refused: they are not grey values of that range (an image
+    already in [−1, 1], or a wrong ``max_value``), and mapping them would silently leave [−1, 1].
+    """
     max_value = check_real(max_value, "max_value", 0.0)
-    arr = np.asarray(image, dtype=np.float64)
+    arr = as_float_array(image, "image").astype(np.float64, copy=False)
+    if arr.min() < 0.0 or arr.max() > max_value:
+        raise ValueError(
+            f"image must hold grey values in [0, max_value] = [0, {max_value:g}], got values from "
+            f"{float(arr.min()):g} to {float(arr.max()):g}")
     return arr / (max_value / 2.0) - 1.0
 
 
@@ -27,7 +35,7 @@ def block_mean(image, factor: int) -> np.ndarray:
     Rows and columns that do not fill a whole block are cropped.
     """
     factor = check_int(factor, "factor", 1)
-    arr = np.asarray(image, dtype=np.float64)
+    arr = as_float_array(image, "image").astype(np.float64, copy=False)
     if arr.ndim < 2:
         raise ValueError(f"image must have at least two axes, got shape {arr.shape}")
     h, w = (arr.shape[0] // factor) * factor, (arr.shape[1] // factor) * factor
@@ -56,6 +64,7 @@ def cat(grey: bool = False, factor: int = 1) -> np.ndarray:
     from skimage import data
 
     factor = check_int(factor, "factor", 1)
+    check_flag(grey, "grey")
     rgb = to_unit_range(data.chelsea())
     image = rgb @ np.array([0.299, 0.587, 0.114]) if grey else rgb
     return image if factor == 1 else block_mean(image, factor)

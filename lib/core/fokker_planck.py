@@ -31,8 +31,10 @@ import scipy.sparse as sp
 from scipy import stats as _st
 from scipy.sparse.linalg import expm_multiply
 
+from . import _osmosis_solvers as _solvers
 from . import osmosis, schedules
-from ._validation import as_float_array, check_alpha_bar, check_betas, check_choice, check_int
+from ._validation import (ArgumentTypeError, as_float_array, check_alpha_bar, check_betas,
+                          check_choice, check_int, check_memory, check_work)
 from ._validation import check_positive_real as _positive_float
 from .mixture import mixture_logpdf
 
@@ -63,8 +65,14 @@ def effective_rate(betas) -> np.ndarray:
 def osmosis_time(betas, steps) -> np.ndarray:
     """t_osm(i) = ½ Σ_{j≤i} β_eff,j = −½ ln ᾱ_i for each step i in ``steps``."""
     log_ab = schedules.log_alpha_bar(betas)
-    steps = np.asarray(steps)
-    if steps.dtype.kind not in "iu" or np.any(steps < 0) or np.any(steps >= log_ab.size):
+    try:
+        steps = np.asarray(steps)
+    except ValueError:
+        steps = np.asarray([None])
+    if steps.dtype.kind not in "iu":
+        raise ArgumentTypeError(
+            f"steps must be integers in [0, {log_ab.size - 1}] (no silent truncation), got {steps!r}")
+    if np.any(steps < 0) or np.any(steps >= log_ab.size):
         raise ValueError(f"steps must be integers in [0, {log_ab.size - 1}], got {steps}")
     return -0.5 * log_ab[steps]
 
@@ -77,6 +85,7 @@ def grid(n: int, half_width: float = 8.0) -> tuple[np.ndarray, float]:
     """Cell centres and spacing of n equal cells on [−half_width, half_width]."""
     n = check_int(n, "n", 1)
     L = _positive_float(half_width, "half_width")
+    check_memory(n, f"a grid of n = {n} cells")
     h = 2.0 * L / n
     return -L + h * (np.arange(n) + 0.5), h
 
@@ -93,7 +102,13 @@ def fokker_planck_operator(x, h: float, sign: int = -1) -> sp.csr_array:
     sign = _check_sign(sign)
     x = as_float_array(x, "x")
     if x.ndim != 1 or x.size < 2:
-        raise ValueError("x must be a 1-D array of at least 2 cell centres")
+        raise ValueError(f"x must be a 1-D array of at least 2 cell centres, got shape {x.shape}")
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("x must be strictly increasing (cell centres from left to right)")
+    h = _positive_float(h, "h")
+    if not np.allclose(np.diff(x), h, rtol=1e-6, atol=0.0):
+        raise ValueError(f"h must be the spacing of the cell centres x (from grid), got h = {h:g} "
+                         f"and spacings from {float(np.diff(x).min()):g} to {float(np.diff(x).max()):g}")
     log_v = sign * 0.5 * x * x
     v = np.exp(log_v - log_v.max())
     return osmosis.osmosis_matrix(osmosis.canonical_drift(v, h), h)
@@ -113,24 +128,34 @@ def solve_fokker_planck(p0, x, h: float, t_osm, n_sub: int = 1, *, sign: int = -
     ndarray, shape (len(t_osm), n)
     """
     p0 = as_float_array(p0, "p0")
-    t = np.asarray(t_osm, dtype=np.float64)
+    t = as_float_array(t_osm, "t_osm").astype(np.float64, copy=False)  # NaN and Inf fail here
     if t.ndim != 1 or np.any(t < 0) or np.any(np.diff(t) <= 0):
-        raise ValueError("t_osm must be a 1-D strictly increasing array of times >= 0")
+        raise ValueError(f"t_osm must be a 1-D strictly increasing array of times >= 0, got {t!r}")
     n_sub = check_int(n_sub, "n_sub", 1)
+    check_choice(method, "method", ("implicit", "exact"))
     A = fokker_planck_operator(x, h, sign)
+    if p0.ndim != 1 or p0.size != A.shape[0]:
+        raise ValueError(f"p0 must hold one value per cell of x ({A.shape[0]}), got shape {p0.shape}")
+    check_memory(float(t.size) * p0.size, f"the densities (len(t_osm) = {t.size} × {p0.size} cells)")
     if method == "exact":
+        # expm_multiply takes about ‖t A‖₁ products with A (5 n multiply-adds each)
+        norm1 = float(abs(A).sum(axis=0).max())
+        check_work(10.0 * float(t[-1]) * norm1 * p0.size,
+                   f"the exact flow up to t_osm = {float(t[-1]):g} on {p0.size} cells")
         out = np.empty((t.size, p0.size))
         prev, state = 0.0, p0.copy()
+        mass0, l1 = float(p0.sum()), float(np.abs(p0).sum())
         for k, tk in enumerate(t):
             if tk > prev:
                 state = expm_multiply(A * (tk - prev), state)
             out[k], prev = state, tk
+            # A conserves mass; expm_multiply's rounding grows with its ~‖tA‖₁ products
+            tol = (1e-9 + 64 * np.finfo(np.float64).eps * tk * norm1) * l1
+            _solvers.check_mass(mass0, state, tol, f"expm_multiply up to t_osm = {tk:g}")
         return out
-    if method != "implicit":
-        raise ValueError(f"method must be 'implicit' or 'exact', got {method!r}")
     taus = np.diff(np.concatenate([[0.0], t])) / n_sub
     taus = np.where(taus > 0, taus, 1.0)
-    return osmosis.evolve(p0, A, t, taus, method="splu")
+    return osmosis.evolve(p0, A, t, taus, method="splu")  # checks its residual and mass
 
 
 def _mixture(weights, means, sds):

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, as_state, check_beta, check_betas, check_rng, check_steps
+from ._validation import (as_float_array, as_state, check_beta, check_betas, check_memory, check_rng,
+                          check_steps, check_work)
 from .schedules import log_alpha_bar
 
 __all__ = [
@@ -151,7 +152,7 @@ def _noise_source(noise, rng, u: np.ndarray, last: int):
         def from_callable(i, out):
             out[...] = _noise_like(noise(i), u)
         return from_callable
-    stack = np.asarray(noise)
+    stack = as_float_array(noise, "noise")
     if stack.ndim != u.ndim + 1 or stack.shape[1:] != u.shape or stack.shape[0] < last:
         raise ValueError(
             f"noise must have shape (T', ) + {u.shape} with T' ≥ {last} "
@@ -167,7 +168,9 @@ def iterate_forward(u0, betas, steps, rng: np.random.Generator | None = None, *,
     """Run the chain by iterating Eq. (4) for every step and keep the requested snapshots.
 
     This is the reference implementation: it draws noise for every step up to ``max(steps)``,
-    however few snapshots are requested.
+    however few snapshots are requested: max(steps) · u0.size normal draws (about 10
+    multiply-adds each); requests above ``lib.core._validation.WORK_LIMIT`` fail at once, and
+    so do snapshot stacks above ``MEMORY_LIMIT``.
 
     Parameters
     ----------
@@ -194,6 +197,9 @@ def iterate_forward(u0, betas, steps, rng: np.random.Generator | None = None, *,
     betas = check_betas(betas)
     n_steps = betas.size
     steps = np.arange(n_steps + 1) if steps is None else check_steps(steps, n_steps)
+    check_memory(float(steps.size) * u.size, f"the snapshots (len(steps) = {steps.size} × u0.size = {u.size})",
+                 u.itemsize)
+    check_work(10.0 * float(steps[-1]) * u.size, f"{int(steps[-1])} steps of a chain of {u.size} values")
     draw = _noise_source(noise, rng, u, int(steps[-1]))
     out = np.empty((steps.size,) + u.shape, dtype=u.dtype)
     keep = dict(zip(steps.tolist(), range(steps.size)))
@@ -292,6 +298,8 @@ def sample_trajectory(u0, betas, steps, rng: np.random.Generator) -> np.ndarray:
     log_ab = log_alpha_bar(betas)
     steps = check_steps(steps, log_ab.size - 1)
     check_rng(rng)
+    check_memory(float(steps.size) * u.size, f"the snapshots (len(steps) = {steps.size} × u0.size = {u.size})",
+                 u.itemsize)
     out = np.empty((steps.size,) + u.shape, dtype=u.dtype)
     previous = 0
     for k, step in enumerate(steps.tolist()):

@@ -22,12 +22,10 @@ True
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ._validation import (check_alpha_bar, check_covariance, check_int, check_mean_cov,
-                          check_pixel_counts)
+                          check_pixel_counts, check_real)
 from .schedules import log_alpha_bar
 
 __all__ = [
@@ -266,8 +264,7 @@ def kl_convexity_bound(second_moment: float, n: int, alpha_bar) -> np.ndarray:
     alpha_bar : float or array_like
         ᾱ_i values in (0, 1).
     """
-    if not isinstance(second_moment, numbers.Real) or not (0 <= second_moment < np.inf):
-        raise ValueError(f"second_moment must be a finite non-negative number, got {second_moment!r}")
+    second_moment = check_real(second_moment, "second_moment", 0.0, low_open=False)
     n = check_int(n, "n", 1)
     a = check_alpha_bar(alpha_bar)
     # ½[ᾱ(E‖F‖² − n) − n ln(1 − ᾱ)] = ½ᾱE‖F‖² + ½n[−ᾱ − ln(1 − ᾱ)], the bracket ≥ 0.

@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import (check_alpha_bar, check_choice, check_int, check_points, check_positive_int,
-                          check_real, check_rng, check_training_set)
+from ._validation import (check_alpha_bar, check_choice, check_flag, check_int, check_memory,
+                          check_points, check_positive_int, check_real, check_rng, check_training_set,
+                          check_work)
 from .gaussian import (LOG_2PI, LOG_2PIE, _marginal_log_eigs, _rate_from_eigs, _x_minus_log1p,
                        kl_gaussian_marginal)
 
@@ -186,6 +187,7 @@ def sample_mixture(centers, scale: float, variance: float, size: int, rng: np.ra
     centers = check_training_set(centers)
     scale, variance = _scale_variance(scale, variance)
     size = check_positive_int(size, "size")
+    check_memory(3.0 * size * centers.shape[1], f"{size} draws of {centers.shape[1]} pixels")
     return _sample(centers, scale, variance, size, check_rng(rng))
 
 
@@ -286,6 +288,7 @@ class Mixture:
         """Exact draws of U_i: pick k uniformly, return √ᾱ f_k + √v g; shape (size, n)."""
         s, v = self.parameters(alpha_bar)
         size = check_positive_int(size, "size")
+        check_memory(3.0 * size * self.dim, f"{size} draws of {self.dim} pixels")
         return _sample(self.centers, s, v, size, check_rng(rng))
 
 
@@ -301,6 +304,14 @@ def _check_mc(centers, alpha_bar, n_samples, rng, chunk_size):
     n_samples = check_int(n_samples, "n_samples", 2)
     check_rng(rng)
     return centers, a, n_samples, check_positive_int(chunk_size, "chunk_size")
+
+
+def _check_mc_work(centers, a, draws) -> None:
+    """Fail before a Monte Carlo run of about K · draws · N · n multiply-adds that is out of reach."""
+    n_comp, n = centers.shape
+    k = int(np.size(a))
+    check_work(float(k) * draws * n_comp * n,
+               f"{k} × {draws} draws against N = {n_comp} components of n = {n} pixels")
 
 
 @dataclass(frozen=True)
@@ -354,6 +365,10 @@ def kl_to_standard_normal_mc(centers, alpha_bar, n_samples: int, rng: np.random.
 
     The standard error is the sample standard deviation of d over √M.
 
+    Cost: about K · M · N · n multiply-adds (K values of ᾱ, M = n_samples draws, N
+    components of n pixels): 10⁹ for one ᾱ, 10⁴ draws and the digits, about a second. More than
+    ``lib.core._validation.WORK_LIMIT`` (10¹³, hours) fails at once with the estimate.
+
     Parameters
     ----------
     centers : array_like, shape (N, n)
@@ -375,7 +390,10 @@ def kl_to_standard_normal_mc(centers, alpha_bar, n_samples: int, rng: np.random.
         With float fields for a scalar ``alpha_bar``, arrays of shape (K,) otherwise.
     """
     centers, a_all, n_samples, chunk_size = _check_mc(centers, alpha_bar, n_samples, rng, chunk_size)
+    control_variate = check_flag(control_variate, "control_variate")
     n = centers.shape[1]
+    check_memory(3.0 * n_samples * n, f"n_samples = {n_samples} draws of {n} pixels (held at once)")
+    _check_mc_work(centers, a_all, n_samples)
     if control_variate:
         mean = centers.mean(axis=0)
         cov = np.atleast_2d(np.cov(centers, rowvar=False, bias=True))  # 1/N, as in the mixture
@@ -527,6 +545,11 @@ def mixture_entropy_mc(
     stopping rule looks at the spread, not at the mean, so the estimate stays unbiased up to a
     correlation between sample mean and sample variance of order 1/draws.)
 
+    Cost: about K · M · N · n multiply-adds (K values of ᾱ, M = max_samples draws, or n_samples
+    without target_se, N components of n pixels): 10⁹ for one ᾱ, 10⁴ draws and the digits, about a
+    second. More than
+    ``lib.core._validation.WORK_LIMIT`` (10¹³, hours) fails at once with the estimate.
+
     Parameters
     ----------
     centers : array_like, shape (N, n)
@@ -558,7 +581,9 @@ def mixture_entropy_mc(
         target_se = check_real(target_se, "target_se", 0.0)
     if max_samples is None:
         max_samples = 100 * n_samples if target_se is not None else n_samples
-    max_samples = max(check_positive_int(max_samples, "max_samples"), n_samples)
+    else:
+        max_samples = check_int(max_samples, "max_samples", n_samples)
+    _check_mc_work(centers, a_all, max_samples)
     n_comp, n = centers.shape
     mean, cov, lam = _moment_spectrum(centers)
     second_moment = float(np.mean(np.einsum("ij,ij->i", centers, centers)))
@@ -637,6 +662,10 @@ def mixture_entropy_rate_mc(centers, alpha_bar, n_samples: int, rng: np.random.G
     mmse < n(1 − ᾱ). The summand ᾱ (n(1 − ᾱ) − ‖f_K − f̂(U)‖²) / (2(1 − ᾱ)²) is averaged over
     labelled draws (as in :func:`mixture_entropy_mc`). For a constant β, dH/di = −ln(1 − β) dH/dt.
 
+    Cost: about K · M · N · n multiply-adds (K values of ᾱ, M = n_samples draws, N
+    components of n pixels): 10⁹ for one ᾱ, 10⁴ draws and the digits, about a second. More than
+    ``lib.core._validation.WORK_LIMIT`` (10¹³, hours) fails at once with the estimate.
+
     Returns
     -------
     MonteCarloEstimate
@@ -646,6 +675,7 @@ def mixture_entropy_rate_mc(centers, alpha_bar, n_samples: int, rng: np.random.G
     """
     centers, a_all, n_samples, chunk_size = _check_mc(centers, alpha_bar, n_samples, rng, chunk_size)
     block_size = check_positive_int(block_size, "block_size")
+    _check_mc_work(centers, a_all, n_samples)
     n = centers.shape[1]
     _, _, lam = _moment_spectrum(centers)
     rng_k, rng_z = rng.spawn(2)

@@ -53,8 +53,8 @@ import scipy.sparse as sp
 
 from . import _osmosis_solvers as _solvers
 from ._osmosis_solvers import EvolutionInfo
-from ._validation import (check_positive_array, check_real,
-                          check_same_shape)
+from ._validation import (as_float_array, check_flag, check_memory, check_positive_array,
+                          check_real, check_same_shape, check_shape, check_sparse_square)
 
 __all__ = [
     "EvolutionInfo",
@@ -89,15 +89,8 @@ def _grid_array(x, name: str, allow_colour: bool = True) -> np.ndarray:
 
 
 def _drift_array(d, name: str) -> np.ndarray:
-    arr = np.asarray(d)
-    if arr.dtype.kind in "biu":
-        arr = arr.astype(np.float64)
-    if arr.dtype.kind != "f":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite; it contains NaN or Inf")
-    return arr
+    """A finite drift array (float64); it may be empty (the drift of a one-cell grid)."""
+    return as_float_array(d, name, allow_empty=True).astype(np.float64, copy=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,10 +132,12 @@ def _canonical_drift(v: np.ndarray, h: float):
 
 
 def zero_drift(shape):
-    """The zero drift field on a grid of ``shape`` (homogeneous diffusion, d = 0)."""
-    shape = tuple(int(s) for s in np.atleast_1d(shape))
-    if len(shape) not in (1, 2) or min(shape) < 1:
-        raise ValueError(f"shape must be (n,) or (H, W) with positive sides, got {shape}")
+    """The zero drift field on a grid of ``shape`` (homogeneous diffusion, d = 0).
+
+    ``shape`` is ``n`` or ``(n,)`` for a 1-D grid, ``(H, W)`` for an image (positive integers).
+    """
+    shape = check_shape(shape, "shape", ndims=(1, 2))
+    check_memory(2.0 * np.prod(shape, dtype=np.float64), f"the zero drift of a grid of shape {shape}")
     if len(shape) == 1:
         return np.zeros(shape[0] - 1)
     ny, nx = shape
@@ -256,15 +251,21 @@ def column_sum_error(A) -> float:
     A time step u ← P u conserves Σ u for every u exactly when every column of P sums to one, i.e.
     when the columns of A sum to zero. Round-off makes this ~1e-16, not 0.
     """
-    A = sp.csr_array(A)
+    A = check_sparse_square(A, "A")
     scale = float(np.abs(A).sum(axis=0).max()) or 1.0
     return float(np.abs(A.sum(axis=0)).max()) / scale
 
 
 def steady_state_residual(A, w) -> float:
-    """max_p |(A w)_p| / max_p (|A| |w|)_p: 0 in exact arithmetic when w is a steady state."""
-    A = sp.csr_array(A)
-    w = np.asarray(w, dtype=np.float64).ravel()
+    """max_p |(A w)_p| / max_p (|A| |w|)_p: 0 in exact arithmetic when w is a steady state.
+
+    ``w`` must be finite with one value per row of A (any shape, cells in C order); where
+    |A| |w| vanishes (w = 0 or A = 0) A w = 0 exactly and the residual is 0.
+    """
+    A = check_sparse_square(A, "A")
+    w = as_float_array(w, "w").astype(np.float64, copy=False).ravel()
+    if w.size != A.shape[0]:
+        raise ValueError(f"w has {w.size} cells but A is {A.shape[0]} × {A.shape[0]}")
     scale = float((abs(A) @ np.abs(w)).max())
     return float(np.abs(A @ w).max()) / scale if scale > 0 else 0.0
 
@@ -276,11 +277,11 @@ def roundoff_bound(A, times, tau=None) -> float:
     I − τA have absolute sums 1 + 2τ|a_ii| and its inverse is positive with unit column sums.
     A backward-stable solve perturbs each step by about ε κ₁ relative.
     """
+    A = check_sparse_square(A, "A")
     times = _solvers._check_times(times)
     taus, counts = _solvers._step_plan(times, tau)
-    top = float(np.abs(sp.csr_array(A).diagonal()).max())
+    top = float(np.abs(A.diagonal()).max())
     return float(np.finfo(np.float64).eps * (counts * (1.0 + 2.0 * taus * top)).sum())
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,8 +410,23 @@ def evolve(u0, A, times, tau=None, *, method: str = "auto", weight=None, rtol: f
     Raises
     ------
     RuntimeError
-        If BiCGSTAB does not converge (scipy reports it through ``info``; we check it), or
-        Lanczos does not converge within ``KRYLOV_MEMORY`` (256 MiB, in ``lib.core._osmosis_solvers``) when ``method="krylov"``.
+        (a ``SolverError``) when a step fails its own check: BiCGSTAB does not converge (scipy
+        reports it through ``info``; we check it), the true relative residual of a BiCGSTAB or
+        sparse-LU step (after one step of iterative refinement) exceeds ``rtol`` — in float64 it
+        cannot go below about eps · (1 + 2τ max|a_ii|), so a very large τ fails here instead of
+        returning a wrong state — the mass drifts by more than rtol and the round-off of A allow
+        (checked at every output time when the columns of A sum to zero), or Lanczos does not
+        converge within ``KRYLOV_MEMORY`` (256 MiB, in ``lib.core._osmosis_solvers``) when ``method="krylov"``.
+    ValueError
+        For bad arguments (``maxiter`` must be a positive integer, ``rtol`` lie in (0, 1)), and
+        before any work when the snapshots would not fit in memory or the number of steps is
+        out of reach (see ``lib.core._validation.MEMORY_LIMIT`` and ``WORK_LIMIT``).
+
+    Notes
+    -----
+    Cost: one sparse solve per implicit step (a sparse LU solve costs about 20 products with
+    A, i.e. ~100 N multiply-adds), plus one factorisation per step size for ``"splu"``; the
+    number of steps is Σ (t_j − t_{j−1}) / τ_j.
     """
     return _solvers.run(u0, A, times, tau, method, weight, rtol, maxiter, return_info)
 
@@ -440,13 +456,20 @@ def osmosis(f, v, times, tau=None, *, h: float = 1.0, method: str = "auto", rtol
     f = _grid_array(f, "f")
     v = _grid_array(v, "v")
     check_same_shape(f, v, "f", "v")
+    return _osmosis(f, v, times, tau, h, method, rtol, return_info)
+
+
+def _osmosis(f, v, times, tau, h, method, rtol, return_info):
+    """:func:`osmosis` after the checks of f and v: each argument is checked once, here."""
     h = _check_h(h)
+    check_flag(return_info, "return_info")
+    plan = _solvers.check_plan(times, tau, method, rtol, None, f.size)
     channels = [(f, v)] if f.ndim < 3 else [(f[..., c], v[..., c]) for c in range(f.shape[2])]
     results, infos = [], []
     for fc, vc in channels:
         # the canonical drift of a positive v always has |d| h < 2: no check needed
         A = _matrix(vc.shape, *_faces(vc.shape, _canonical_drift(vc, h)), h)
-        snaps, info = _solvers.run(fc, A, times, tau, method, vc, rtol, None, True)
+        snaps, info = _solvers.run_checked(fc, A, vc.ravel(), plan, True)
         results.append(snaps)
         infos.append(info)
     snapshots = results[0] if f.ndim < 3 else np.stack(results, axis=-1)
@@ -461,6 +484,5 @@ def homogeneous_diffusion(f, times, tau=None, *, h: float = 1.0, method: str = "
     Same arguments and result as :func:`osmosis` without ``v``.
     """
     f = _grid_array(f, "f")
-    return osmosis(f, np.ones_like(f), times, tau, h=h, method=method, rtol=rtol,
-                   return_info=return_info)
+    return _osmosis(f, np.ones_like(f), times, tau, h, method, rtol, return_info)
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._threads import blas_limit
-from ._validation import (check_betas, check_int, check_points, check_positive_int, check_rng,
-                          check_steps)
+from ._validation import (ArgumentTypeError, check_betas, check_int, check_memory, check_points,
+                          check_positive_int, check_rng, check_steps, check_work)
 from .mixture import Mixture, _stream
 from .schedules import alpha_bar as _alpha_bar
 
@@ -119,6 +119,13 @@ def sample(centers, betas, size: int, rng, *, bandwidth: float = 0.0, record=Non
     -------
     dict
         ``"steps"`` (recorded steps, increasing) and ``"states"`` (len(steps), m, n) float64.
+
+    Notes
+    -----
+    Cost: about T · m · N · n multiply-adds (T steps, m chains, N training images of n pixels),
+    e.g. 10¹⁰ (seconds) for T = 1000, 100 chains and 1797 digits of 64 pixels; requests above
+    ``lib.core._validation.WORK_LIMIT`` (10¹³, hours) fail at once with the estimate, and the
+    recorded states must fit in ``MEMORY_LIMIT``.
     """
     mix = Mixture(centers, bandwidth)
     betas = check_betas(betas)
@@ -132,11 +139,18 @@ def sample(centers, betas, size: int, rng, *, bandwidth: float = 0.0, record=Non
         known = check_points(known, mix.dim, "known")
         mask = np.asarray(mask)
         if mask.dtype != bool:
-            raise TypeError(f"mask must be a boolean array, got dtype {mask.dtype}")
-        mask = np.broadcast_to(mask, known.shape)
+            raise ArgumentTypeError(f"mask must be a boolean array, got dtype {mask.dtype}")
+        try:
+            mask = np.broadcast_to(mask, known.shape)
+        except ValueError:
+            raise ValueError(f"mask of shape {mask.shape} does not fit known of shape {known.shape}") from None
         m = known.shape[0]
     else:
         m = check_positive_int(size, "size")
+    check_memory(3.0 * (rec.size + 2) * m * mix.dim,
+                 f"{rec.size} recorded states of {m} chains × {mix.dim} pixels")
+    check_work(float(T) * m * mix.centers.shape[0] * mix.dim,
+               f"T = {T} reverse steps of {m} chains against N = {mix.centers.shape[0]} training images")
 
     def replace(u, i):
         if known is not None:

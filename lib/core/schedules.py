@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_beta, check_betas, check_int, check_real
+from ._validation import check_beta, check_betas, check_choice, check_int, check_memory, check_real
 
 __all__ = [
     "alpha_bar",
@@ -45,7 +45,13 @@ def constant_betas(beta: float, n_steps: int) -> np.ndarray:
     betas : ndarray of float64, shape (n_steps,)
     """
     beta = check_beta(beta)
-    return np.full(check_int(n_steps, "n_steps", 1), beta, dtype=np.float64)
+    return np.full(_check_n_steps(n_steps), beta, dtype=np.float64)
+
+
+def _check_n_steps(n_steps) -> int:
+    n_steps = check_int(n_steps, "n_steps", 1)
+    check_memory(n_steps, f"a schedule of n_steps = {n_steps} steps")
+    return n_steps
 
 
 def linear_betas(n_steps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> np.ndarray:
@@ -59,7 +65,7 @@ def linear_betas(n_steps: int = 1000, beta_start: float = 1e-4, beta_end: float 
     """
     beta_start = check_beta(beta_start, "beta_start")
     beta_end = check_beta(beta_end, "beta_end")
-    return np.linspace(beta_start, beta_end, check_int(n_steps, "n_steps", 1), dtype=np.float64)
+    return np.linspace(beta_start, beta_end, _check_n_steps(n_steps), dtype=np.float64)
 
 
 def cosine_betas(n_steps: int = 1000, s: float = 0.008, max_beta: float = 0.999) -> np.ndarray:
@@ -81,7 +87,7 @@ def cosine_betas(n_steps: int = 1000, s: float = 0.008, max_beta: float = 0.999)
     -------
     betas : ndarray of float64, shape (n_steps,)
     """
-    n_steps = check_int(n_steps, "n_steps", 1)
+    n_steps = _check_n_steps(n_steps)
     s = check_real(s, "s", 0.0)
     max_beta = check_beta(max_beta, "max_beta")
     t = np.arange(n_steps + 1, dtype=np.float64) / n_steps
@@ -102,8 +108,10 @@ def get_betas(name: str, n_steps: int = 1000, **kwargs) -> np.ndarray:
     >>> get_betas("constant", 3, beta=0.02)
     array([0.02, 0.02, 0.02])
     """
-    if name not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; choose one of {sorted(SCHEDULES)}")
+    try:
+        check_choice(name, "name", tuple(sorted(SCHEDULES)))
+    except ValueError:
+        raise ValueError(f"unknown schedule {name!r}: name must be one of {sorted(SCHEDULES)}") from None
     if name == "constant":
         if "beta" not in kwargs:
             raise TypeError("the constant schedule needs the keyword argument beta=")

@@ -14,8 +14,8 @@ import numpy as np
 from scipy import stats as _st
 from scipy.optimize import brentq
 
-from ._validation import (as_float_array, check_int, check_probability, check_rng,
-                          check_same_shape, check_steps)
+from ._validation import (as_float_array, check_flag, check_int, check_memory, check_probability,
+                          check_real, check_rng, check_same_shape, check_steps)
 from .schedules import log_alpha_bar
 
 __all__ = [
@@ -120,8 +120,9 @@ def lag_correlations(z) -> np.ndarray:
     standard error 1/√n. Returns an array of length K − 1.
     """
     z = as_float_array(z, "z")
-    if z.shape[0] < 2:
-        raise ValueError("lag_correlations needs at least two innovations")
+    if z.ndim == 0 or z.shape[0] < 2:
+        raise ValueError(
+            f"z must be a stack (K, ...) of at least two innovations, got shape {z.shape}")
     flat = z.reshape(z.shape[0], -1)
     return np.mean(flat[1:] * flat[:-1], axis=1)
 
@@ -169,7 +170,7 @@ def normality_report(z) -> NormalityReport:
     """
     z = as_float_array(z, "z").ravel().astype(np.float64)
     if z.size < 100:
-        raise ValueError(f"normality_report needs at least 100 values, got {z.size}")
+        raise ValueError(f"z must hold at least 100 values, got {z.size} (normality_report)")
     return _normality_report(z)
 
 
@@ -201,9 +202,9 @@ def variance_test_power(n: int, ratio, alpha: float = 1e-3):
     ``ratio`` (a normal sample), s² is approximately N(ratio, 2·ratio²/(n−1)).
     """
     n = check_int(n, "n", 2)
-    ratio = np.asarray(ratio, dtype=np.float64)
-    if not np.all(ratio > 0):  # NaN fails too
-        raise ValueError(f"ratio must be positive, got {ratio}")
+    ratio = as_float_array(ratio, "ratio", allow_nan=True).astype(np.float64, copy=False)
+    if not np.all((ratio > 0) & np.isfinite(ratio)):  # NaN fails too
+        raise ValueError(f"ratio must be positive and finite (a variance ratio), got {ratio}")
     alpha = check_probability(alpha, "alpha")
     return _variance_test_power(n, ratio, alpha)
 
@@ -220,8 +221,9 @@ def detectable_variance_ratio(n: int, alpha: float = 1e-3, power: float = 0.99) 
     """Smallest variance ratio r > 1 that the variance test detects with the given power."""
     n = check_int(n, "n", 2)
     alpha = check_probability(alpha, "alpha")
-    if not (isinstance(power, float | int) and alpha < power < 1):
-        raise ValueError(f"power must lie in (alpha, 1) = ({alpha}, 1), got {power}")
+    power = check_real(power, "power")
+    if not alpha < power < 1.0:  # below alpha any test has that power
+        raise ValueError(f"power must lie in (alpha, 1) = ({alpha:g}, 1), got {power!r}")
 
     def power_at(r: float) -> float:
         return float(_variance_test_power(n, np.asarray(r), alpha))
@@ -303,7 +305,7 @@ def trajectory_report(snapshots, u0, betas, steps) -> TrajectoryReport:
     """
     z = innovations(snapshots, u0, betas, steps)  # validates every argument, once
     if z[0].size < 100:
-        raise ValueError(f"trajectory_report needs at least 100 values per snapshot, got {z[0].size}")
+        raise ValueError(f"u0 must hold at least 100 values per snapshot (trajectory_report), got {z[0].size}")
     snapshots = as_float_array(snapshots, "snapshots")
     u0 = as_float_array(u0, "u0")
     log_ab = log_alpha_bar(betas)
@@ -330,6 +332,7 @@ def random_directions(dim: int, k: int, rng: np.random.Generator) -> np.ndarray:
     """k fixed random unit vectors in R^dim (columns), uniformly distributed on the sphere."""
     dim = check_int(dim, "dim", 1)
     k = check_int(k, "k", 1)
+    check_memory(float(dim) * k, f"the directions (dim = {dim} × k = {k})")
     g = check_rng(rng).standard_normal((dim, k))
     return g / np.linalg.norm(g, axis=0)
 
@@ -436,7 +439,12 @@ def projection_ks_test(x, y, directions, *, norm: bool = False, exact: bool = Fa
     d = as_float_array(directions, "directions").astype(np.float64, copy=False)
     if d.ndim != 2 or d.shape[0] != x.shape[1]:
         raise ValueError(f"directions must have shape (d, K) with d = {x.shape[1]}, got {d.shape}")
-    d = d / np.linalg.norm(d, axis=0)
+    check_flag(norm, "norm")
+    check_flag(exact, "exact")
+    lengths = np.linalg.norm(d, axis=0)
+    if not np.all(lengths > 0):
+        raise ValueError(f"every column of directions must be non-zero; column {int(np.argmin(lengths))} is 0")
+    d = d / lengths
     fx, fy = x @ d, y @ d
     if norm:
         fx = np.column_stack([fx, np.linalg.norm(x, axis=1)])

@@ -57,6 +57,10 @@ def test_verdicts_are_checked_and_rendered_with_links():
     assert "{ref}`Eq. (5) <sec-a>`" in lines[2] and "closed form \\| a bar" in lines[2]
     assert re.search(r"\*\*holds with correction\*\*: product from \$j=1\$", lines[2])
     assert lines[3].endswith("**fails** |")
-    assert verdict_table(rows, chapter="forward process").data.splitlines()[2].startswith("| forward process |")
+    ledger = verdict_table({"forward_process": rows[:1], "entropy": rows[1:]}).data.splitlines()
+    assert ledger[0].startswith("| Chapter |") and len(ledger) == 4
+    assert ledger[2].startswith("| {doc}`forward_process` |") and ledger[3].startswith("| {doc}`entropy` |")
     with pytest.raises(TypeError, match="Verdict"):
         verdict_table([("Eq. (5)",)])
+    with pytest.raises(TypeError, match="Verdict"):
+        verdict_table({"entropy": ()})

@@ -205,11 +205,13 @@ def test_forward_step_float32_close_to_float64_formula(u, beta, seed):
     assert np.all(np.abs(out - ref) <= bound)
 
 
-def test_forward_step_float16_and_bool_inputs():
+def test_forward_step_float16_integer_and_bool_inputs():
     rng = np.random.default_rng(1)
     assert fw.forward_step(np.ones(3, np.float16), 0.1, rng=rng).dtype == np.float32
-    assert fw.forward_step(np.array([True, False]), 0.1, rng=rng).dtype == np.float64
     assert fw.forward_step([1, 2, 3], 0.1, rng=rng).dtype == np.float64
+    # a boolean array is a mask passed by mistake, not grey values (issue 12): refused by name
+    with pytest.raises(TypeError, match="u must hold real numbers"):
+        fw.forward_step(np.array([True, False]), 0.1, rng=rng)
 
 
 @HYP
