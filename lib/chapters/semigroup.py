@@ -25,8 +25,8 @@ from scipy import ndimage
 from scipy import stats as _st
 
 from lib.core import forward
-from lib.core._validation import (as_float_array, check_betas, check_choice, check_grid_shape, check_int,
-                                  check_probability, check_rng, check_training_set)
+from lib.core._validation import (as_float_array, check_betas, check_choice, check_grid_shape,
+                                  check_int, check_probability, check_rng, check_training_set)
 from lib.core._validation import check_positive_real as _check_positive
 from lib.core.schedules import log_alpha_bar
 from lib.core.stats import projection_ks_test
