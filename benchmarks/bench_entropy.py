@@ -1,6 +1,6 @@
 """Benchmark: H(U_i) of the full digits set (1797 images, 64 pixels) at 19 log-spaced steps.
 
-The entropy chapter's Monte Carlo (lib.entropy.mixture_entropy_mc) at full size: for both the
+The entropy chapter's Monte Carlo (lib.core.mixture.mixture_entropy_mc) at full size: for both the
 [−1, 1] and the raw 0…16 scaling, along the constant schedule β = 0.02 (T = 1000), every step
 estimated with the exact mixture log-density. Three runs per data set:
 
@@ -22,8 +22,10 @@ import tracemalloc
 
 import numpy as np
 
-import lib
-from lib import entropy as en
+from lib.chapters import entropy as chapter
+from lib.core import data as ds
+from lib.core import mixture as mix
+from lib.core import schedules as sch
 
 
 def best_time(fn, repeats):
@@ -50,20 +52,20 @@ def main():
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
 
-    betas = lib.schedules.constant_betas(0.02, 1000)
-    ab = lib.schedules.alpha_bar(betas)
-    steps = en.log_spaced_steps(1000, 20)
+    betas = sch.constant_betas(0.02, 1000)
+    ab = sch.alpha_bar(betas)
+    steps = chapter.log_spaced_steps(1000, 20)
     a = ab[steps]
     print(f"{steps.size} steps {steps.tolist()}, 1797 images x 64 pixels, best of {args.repeats}")
     runs = {
-        "plain, fixed": lambda f: en.mixture_entropy_mc(
+        "plain, fixed": lambda f: mix.mixture_entropy_mc(
             f, a, args.draws, np.random.default_rng(0), method="plain"),
-        "labelled, fixed": lambda f: en.mixture_entropy_mc(f, a, args.draws, np.random.default_rng(0)),
-        f"labelled, target SE {args.target_se:g}": lambda f: en.mixture_entropy_mc(
+        "labelled, fixed": lambda f: mix.mixture_entropy_mc(f, a, args.draws, np.random.default_rng(0)),
+        f"labelled, target SE {args.target_se:g}": lambda f: mix.mixture_entropy_mc(
             f, a, 200, np.random.default_rng(0), target_se=args.target_se, block_size=200),
     }
     for scale in ("unit", "raw"):
-        data = lib.data.digits(scale)
+        data = ds.digits(scale)
         for name, run in runs.items():
             seconds, est = best_time(lambda: run(data), args.repeats)
             peak = traced_peak(lambda: run(data))

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lib import entropy
-from lib.chapters import permutation, steady_state
+from lib.chapters import entropy, permutation, steady_state
 from lib.chapters import fokker_planck as fp_chapter
 from lib.chapters import osmosis as osmosis_chapter
 from lib.core import _validation, forward, osmosis, schedules, stats

@@ -62,3 +62,38 @@ def _check_verdicts_shown(notebook: str, verdicts) -> list:
 @pytest.fixture
 def verdicts_shown():
     return _check_verdicts_shown
+
+
+class Notebook:
+    """A chapter notebook read as JSON: its whole source text, and what the verdict tests ask."""
+
+    ROOT = __import__("pathlib").Path(__file__).resolve().parents[2] / "chapters"
+
+    def __init__(self, name: str):
+        import json
+
+        self.cells = json.loads((self.ROOT / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"]
+        self.text = "\n".join("".join(c["source"]) for c in self.cells)
+
+    def shows_verdicts(self, expression: str) -> bool:
+        """Whether a code cell tagged remove-input renders ``verdict_table(expression)``."""
+        return any(c["cell_type"] == "code" and "".join(c["source"]).strip() == f"verdict_table({expression})"
+                   and "remove-input" in c["metadata"].get("tags", []) for c in self.cells)
+
+    def equation_labels(self) -> set:
+        """Labels of the numbered display equations, ``$$ … $$ (label)``."""
+        import re
+
+        return set(re.findall(r"\$\$[ \t]*\((eq-[\w-]+)\)", self.text))
+
+    @staticmethod
+    def eq_refs(text: str) -> list:
+        import re
+
+        return re.findall(r"\{eq\}`([^`<>]+)`", text)
+
+
+@pytest.fixture
+def notebook():
+    """``notebook(name)`` reads chapters/<name>.ipynb as a :class:`Notebook`."""
+    return Notebook

@@ -114,7 +114,8 @@ def test_report_table_marks_rejections():
     rng = np.random.default_rng(1)
     reports = [
         lib.stats.trajectory_report(lib.forward.sample_trajectory(u0, betas, steps, rng), u0, betas, steps),
-        lib.stats.trajectory_report(lib.forward.sample_marginals(u0, betas, steps, rng), u0, betas, steps),
+        lib.stats.trajectory_report(np.stack([lib.forward.sample_marginal(u0, betas, s, rng) for s in steps]),
+                                    u0, betas, steps),
     ]
     html = common.report_table(reports, ["traj", "indep"])
     assert html.count("<tr>") == 3

@@ -270,3 +270,23 @@ def test_closed_forms_reject_bad_input():
         gs.kl_gaussian(np.zeros(3), np.eye(2))
     with pytest.raises(ValueError, match="single number"):
         gs.gaussian_marginal_moments(np.zeros(1), np.eye(1), [0.5])
+
+
+def test_entropy_closed_forms_validate_their_arguments():
+    # moved from the entropy chapter tests
+    with pytest.raises(ValueError, match="square"):
+        gs.gaussian_entropy(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="positive definite"):
+        gs.gaussian_entropy(np.diag([1.0, 0.0]))
+    with pytest.raises(ValueError, match="symmetric"):
+        gs.gaussian_entropy(np.array([[1.0, 0.5], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="finite"):
+        gs.gaussian_entropy(np.array([[np.nan]]))
+    with pytest.raises(ValueError, match="alpha_bar"):
+        gs.gaussian_marginal_entropy(np.eye(2), 1.5)
+    with pytest.raises(ValueError, match="positive definite"):
+        gs.gaussian_marginal_entropy(np.diag([1.0, 0.0]), 1.0)
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        gs.standard_normal_entropy(0)
+    with pytest.raises(ValueError, match="betas"):
+        gs.conditional_entropy([0.5, 1.0], 4)

@@ -412,3 +412,24 @@ def test_logpdf_and_mc_kl_reject_bad_input():
         mx.kl_to_standard_normal_mc(np.zeros((2, 2)), 0.5, 10, rng=0)
     with pytest.raises(ValueError, match="n_samples"):
         mx.kl_to_standard_normal_mc(np.zeros((2, 2)), 0.5, 1, np.random.default_rng(0))
+
+
+def test_entropy_estimators_validate_their_arguments():
+    # moved from the entropy chapter tests
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="centers"):
+        mx.mixture_entropy_mc(np.zeros(3), 0.5, 10, rng)
+    with pytest.raises(ValueError, match="finite"):
+        mx.mixture_entropy_mc(np.array([[0.0, np.inf]]), 0.5, 10, rng)
+    with pytest.raises(ValueError, match="alpha_bar"):
+        mx.mixture_entropy_mc(np.zeros((2, 2)), 1.0, 10, rng)
+    with pytest.raises(ValueError, match="n_samples"):
+        mx.mixture_entropy_mc(np.zeros((2, 2)), 0.5, 1, rng)
+    with pytest.raises(ValueError, match="method"):
+        mx.mixture_entropy_mc(np.zeros((2, 2)), 0.5, 10, rng, method="exact")
+    with pytest.raises(TypeError, match="Generator"):
+        mx.mixture_entropy_mc(np.zeros((2, 2)), 0.5, 10, 0)
+    with pytest.raises(ValueError, match="x must have shape"):
+        mx.mixture_posterior_mean(np.zeros((4, 3)), np.zeros((2, 2)), 1.0, 1.0)
+    with pytest.raises(ValueError, match="variance"):
+        mx.mixture_posterior_mean(np.zeros((4, 2)), np.zeros((2, 2)), 1.0, 0.0)

@@ -516,3 +516,27 @@ def test_nearest_neighbour_distances_against_brute_force():
     d = np.sqrt(((c[:, None] - c[None]) ** 2).sum(-1)) + np.diag(np.full(25, np.inf))
     np.testing.assert_allclose(lst.nearest_neighbour_distances(c, c, exclude_self=True),
                                d.min(1), atol=1e-12)
+
+
+@HYP
+@given(
+    n=st.integers(2, 40), m=st.integers(1, 40), seed=st.integers(0, 2**32 - 1),
+    discrete=st.booleans(),
+)
+def test_ks_2samp_columns_equals_scipy(n, m, seed, discrete):
+    # moved from the semigroup tests with the KS test they used
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal((n, 3)), rng.standard_normal((m, 3)) + 0.3
+    if discrete:  # ties within and between the samples
+        x, y = np.round(x), np.round(y)
+    stat, p = lst.ks_2samp_columns(x, y)
+    for j in range(3):
+        ref = sst.ks_2samp(x[:, j], y[:, j], method="asymp")
+        assert stat[j] == pytest.approx(ref.statistic, abs=1e-12)
+        assert p[j] == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-15)
+
+
+def test_random_directions_are_unit_vectors():
+    w = lst.random_directions(64, 8, np.random.default_rng(1))
+    assert w.shape == (64, 8)
+    np.testing.assert_allclose(np.linalg.norm(w, axis=0), 1.0, rtol=1e-14)
