@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-import lib
+from lib.core import data
 from lib.chapters import osmosis as chapter
 from lib.core import osmosis as osm
 
@@ -66,7 +66,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    f = chapter.unit_to_grey(lib.data.cat(grey=True))
+    f = chapter.unit_to_grey(data.cat(grey=True))
     v = chapter.noise_guidance(f.shape, 5.0, np.random.default_rng(0))
     A = osm.osmosis_matrix(osm.canonical_drift(v))
     weight = v.ravel()

@@ -111,3 +111,23 @@ def test_no_code_cell_ends_with_a_semicolon():
         if kind == "code" and source.rstrip().endswith(";")
     ]
     assert not offenders, f"code cells ending with ';' in {sorted(set(offenders))}"
+
+
+def test_ledger_lists_every_chapter_in_reading_order():
+    """The ledger renders the VERDICTS of the chapters it names; it must name every chapter of
+    the table of contents, in reading order, and every companion that declares verdicts."""
+    import ast
+    import importlib
+    import pkgutil
+
+    import lib.chapters
+
+    source = "".join(json.loads((ROOT / "chapters" / "ledger.ipynb").read_text())["cells"][1]["source"])
+    lists = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(source).body
+             if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") in ("PAPER", "BEYOND")}
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    numbered = [c["file"].split("/")[-1] for part in toc["parts"] if part.get("numbered") for c in part["chapters"]]
+    assert lists["PAPER"] + lists["BEYOND"] == numbered
+    declaring = {m.name for m in pkgutil.iter_modules(lib.chapters.__path__)
+                 if hasattr(importlib.import_module(f"lib.chapters.{m.name}"), "VERDICTS")}
+    assert declaring == set(numbered)

@@ -371,7 +371,7 @@ def html_table(header, rows) -> str:
 
 
 def report_table(reports, names, alpha: float = 1e-3) -> str:
-    """HTML table of :class:`lib.stats.TrajectoryReport` objects (does a sample follow the law
+    """HTML table of :class:`lib.core.stats.TrajectoryReport` objects (does a sample follow the law
     of Eq. (4)?), one row per sampler."""
     reports, names = same_length(reports=reports, names=names)
     header = ["sampler", "marginals (Eq. 5): p", "innovations: p", "largest lag correlation",

@@ -388,7 +388,7 @@ def patch_size_schedule(betas, largest: int, smallest: int = 3) -> np.ndarray:
 
     Examples
     --------
-    >>> from lib import schedules
+    >>> from lib.core import schedules
     >>> patch_size_schedule(schedules.cosine_betas(10), 7).tolist()
     [3, 5, 5, 5, 5, 7, 7, 7, 7, 7]
     """
@@ -503,7 +503,7 @@ def sample(train, betas, size: int, rng, *, machine: str = "els", patch_size=3,
     Examples
     --------
     >>> import numpy as np
-    >>> from lib import schedules
+    >>> from lib.core import schedules
     >>> train = np.stack([-np.ones((4, 4)), np.ones((4, 4))])
     >>> out = sample(train, schedules.cosine_betas(20), 3, np.random.default_rng(0),
     ...              machine="els", patch_size=3)

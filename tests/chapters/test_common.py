@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import lib
+from lib.core import forward as fwd, schedules as sch, stats as st
 from lib.chapters import common, prose
 
 
@@ -109,12 +110,12 @@ def test_html_table_is_the_one_table_builder():
 
 def test_report_table_marks_rejections():
     u0 = np.zeros((200, 8))
-    betas = lib.schedules.constant_betas(0.1, 20)
+    betas = sch.constant_betas(0.1, 20)
     steps = [5, 10, 20]
     rng = np.random.default_rng(1)
     reports = [
-        lib.stats.trajectory_report(lib.forward.sample_trajectory(u0, betas, steps, rng), u0, betas, steps),
-        lib.stats.trajectory_report(np.stack([lib.forward.sample_marginal(u0, betas, s, rng) for s in steps]),
+        st.trajectory_report(fwd.sample_trajectory(u0, betas, steps, rng), u0, betas, steps),
+        st.trajectory_report(np.stack([fwd.sample_marginal(u0, betas, s, rng) for s in steps]),
                                     u0, betas, steps),
     ]
     html = common.report_table(reports, ["traj", "indep"])

@@ -515,7 +515,7 @@ def test_transition_coefficients_bad_steps(start, stop, exc, pattern):
 
 
 def test_gaussian_marginal_moments_match_the_forward_process():
-    # Sample U_0 ~ N(m, Σ), push it through Eq. (5) with lib.forward, compare moments within
+    # Sample U_0 ~ N(m, Σ), push it through Eq. (5) with lib.core.forward, compare moments within
     # Z_MAX_steady_state standard errors (mean SE: sqrt(var/N); covariance entries: sqrt((S_jj S_kk + S_jk²)/N)).
     rng = np.random.default_rng(11)
     mean = np.array([1.0, -2.0, 0.5])

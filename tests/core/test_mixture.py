@@ -269,7 +269,7 @@ def test_mixture_entropy_in_many_dimensions_has_the_1d_answer():
 
 
 def test_kl_agrees_with_the_steady_state_estimator():
-    """Two independent estimators of KL(p(u_i) ‖ N(0, I)): ours (via H) and lib.steady_state's."""
+    """Two independent estimators of KL(p(u_i) ‖ N(0, I)): ours (via H) and the direct one of lib.core.mixture."""
     digits = data.digits()[::5]
     a_all = np.array([0.9, 0.3, 0.02])
     ours = mx.mixture_entropy_mc(digits, a_all, 600, np.random.default_rng(8)).kl

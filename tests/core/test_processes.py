@@ -3,7 +3,7 @@
 Tolerances:
 
 * identities that the code evaluates with the same floating-point operations as a reference
-  are compared bit for bit (VP against :mod:`lib.forward`; permutations in the pixel basis);
+  are compared bit for bit (VP against :mod:`lib.core.forward`; permutations in the pixel basis);
 * identities evaluated along different paths are compared with round-off bounds: a difference
   s_j − M² s_i of terms of size ≤ S carries an absolute error ≤ 4 eps S, and the orthonormal
   DCT of an n-pixel array has an error of a few eps · ‖u‖ (the tests allow 64 eps ‖u‖);
@@ -22,8 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import fft, stats
 
-from lib import forward as fw
-from lib import schedules as sch
+from lib.core import forward as fw
+from lib.core import schedules as sch
 from lib.core import _processes_kernels as _kernels
 from lib.core import processes as pr
 
