@@ -683,3 +683,65 @@ def test_the_drawer_check_fails_without_the_workaround(built_book, browser):
     _static/reader.js the phone check must say so."""
     problems = inspect_on_phone(browser, built_book / "chapters" / "intro.html", PHONE, block="_static/reader.js")
     assert any("does not open" in p for p in problems["drawers"]), problems
+
+
+class _Tables(html.parser.HTMLParser):
+    """Every table of a page: rows of (cell text, hrefs in the cell)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self._row, self._cell = [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self._row = []
+            self.tables[-1].append(self._row)
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = ["", []]
+            self._row.append(self._cell)
+        elif tag == "a" and self._cell is not None:
+            self._cell[1].append(dict(attrs).get("href", ""))
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[0] += data
+
+
+def _verdict_rows(path: Path, *, with_chapter: bool) -> list[tuple]:
+    parser = _Tables()
+    parser.feed(path.read_text(encoding="utf-8"))
+    head = ["Claim", "What the paper says", "Verdict"]
+    if with_chapter:
+        head = ["Chapter"] + head
+    rows = []
+    for table in parser.tables:
+        if table and [" ".join(c[0].split()) for c in table[0]] == head:
+            rows += [tuple((" ".join(text.split()), tuple(hrefs)) for text, hrefs in row) for row in table[1:]]
+    return rows
+
+
+def test_chapter_verdicts_and_ledger_agree(built_book):
+    """Each chapter's Verdict table and the ledger are rendered from one declaration
+    (lib.chapters.<chapter>.VERDICTS); check on the built pages that they say the same."""
+    ledger = _verdict_rows(built_book / "chapters" / "ledger.html", with_chapter=True)
+    assert ledger, "the ledger has no verdict table"
+    by_page = {}
+    for chapter, *rest in ledger:
+        page = chapter[1][0].split("#")[0] if chapter[1] else "?"
+        by_page.setdefault(page, []).append(tuple(text for text, _ in rest))
+    for name in PAGES:
+        path = built_book / name
+        if not name.startswith("chapters/") or name.endswith(("ledger.html", "intro.html", "api.html", "bibliography.html")):
+            continue
+        rows = [tuple(text for text, _ in row) for row in _verdict_rows(path, with_chapter=False)]
+        assert rows, f"{name} has no Verdict table"
+        assert rows == by_page.get(Path(name).name), f"{name} and the ledger disagree"
+    kinds = ("holds with correction", "holds", "fails")
+    odd = [row[0] for rows in by_page.values() for row in rows if not row[-1].startswith(kinds)]
+    assert not odd, f"ledger rows without a verdict: {odd}"

@@ -36,3 +36,17 @@ __all__ = [
     "schedules",
     "stats",
 ]
+
+
+def __getattr__(name):
+    # Modules load on first use (PEP 562), as in :mod:`lib`: ``lib.core.forward`` works after
+    # ``import lib`` alone, and a chapter pays only for the modules it calls.
+    if name in __all__:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'lib.core' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
