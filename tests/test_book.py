@@ -611,11 +611,6 @@ def test_page_weight_table(inspected):
 
 
 @pytest.mark.parametrize("name", CHAPTER_PAGES)
-@pytest.mark.xfail(
-    reason="captions and alt texts come with the notebooks' figure metadata (issue 10, another "
-    "branch); the lead removes this xfail when they land",
-    strict=False,
-)
 def test_figures_are_numbered(name, inspected):
     """Every image of a chapter sits in a numbered figure with a caption and an alt text that
     says what it shows (not the file's path)."""
