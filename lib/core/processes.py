@@ -554,8 +554,11 @@ def bd_process(shape, n_steps: int = 1000, blur_max: float = 20.0, d_min: float 
     tau = (blur_max * np.sin(np.pi * t / 2.0) ** 2) ** 2 / 2.0
     lam = _laplacian_eigenvalues(shape, eigenvalues)
     expand = (-1,) + (1,) * len(shape)
-    d = (1.0 - d_min) * np.exp(tau.reshape(expand) * lam) + d_min
-    log_scale = 0.5 * log_alpha2.reshape(expand) + np.log(d)
+    # ln d_t = ln((1 − d_min) e^{τλ} + d_min) without forming e^{τλ}, which underflows to 0 at high
+    # frequencies (ln 0 = −inf would lose the ratios a_j/a_i that the log scale keeps exact).
+    exponent = tau.reshape(expand) * lam
+    log_d = exponent if d_min == 0.0 else np.logaddexp(np.log1p(-d_min) + exponent, math.log(d_min))
+    log_scale = 0.5 * log_alpha2.reshape(expand) + log_d
     return DiagonalGaussianProcess(
         np.concatenate((np.zeros((1,) + shape), log_scale)),
         np.concatenate(([0.0], sigma2)),
