@@ -25,8 +25,8 @@ import numpy as np
 import pytest
 
 import lib.core
-from lib.core import (data, fokker_planck, forward, gaussian, local_scores, mixture, osmosis, processes, reverse,
-                      schedules, stats)
+from lib.core import (data, fokker_planck, forward, gaussian, local_scores, mixture, osmosis, permutations, processes,
+                      reverse, schedules, stats)
 
 V, T = ValueError, TypeError
 
@@ -103,6 +103,10 @@ BAD_PR_SHAPE = [((8.7, 3), T), ((0, 3), V), ((2, 3, 4), V), ("23", T), ((True, 3
                 ((2, np.nan), T), ((), V)]
 STEP = [(2.5, T), (-1, V), (11, V), ("3", T), (np.nan, T), (True, T)]  # for a process of 10 steps
 BAD_PROCESS = [(None, T), ("VP", T), (VARIANCE, T)]
+
+# permutations
+PERM = permutations.GridPermutation.rotation90((2, 3))  # the 2 x 3 grid onto the 3 x 2 grid
+BAD_GRID_SHAPE = [((8.7, 3), T), ((0, 3), V), ((2, 3, 4), V), ("23", T), ((True, 3), T), (6, T), (None, T)]
 
 # local_scores: three 4 × 4 training images, two noisy images
 TRAIN_LS = np.stack([np.arange(16.0).reshape(4, 4) / 16, -np.ones((4, 4)), np.eye(4)])
@@ -270,6 +274,11 @@ SPECS = [
          dict(x=array_family(Z[:100], shape_bad=Z[:100, :2]), y=array_family(Z[100:])[:4]),
          ok=(("one draw against 100 is a valid (weak) test", dict(y=Z[:1]),
               lambda r: bool(np.all((r[1] >= 0) & (r[1] <= 1)))),)),
+    Spec("stats.nearest_neighbour_distances", stats.nearest_neighbour_distances, dict(x=Z[:5], centers=Z[5:20]),
+         dict(x=array_family(Z[:5], shape_bad=np.zeros((5, 3))) + [(np.float64(0.0), V)],
+              centers=array_family(Z[5:20], shape_bad=np.ones(4)), exclude_self=FLAG),
+         ok=(("leave one out within the training set", dict(x=Z[5:20], centers=Z[5:20], exclude_self=True),
+              lambda r: r.shape == (15,) and bool(np.all(r > 0))),)),
     Spec("stats.projection_ks_test", stats.projection_ks_test,
          dict(x=Z[:100], y=Z[100:], directions=np.eye(4)[:, :2]),
          dict(x=array_family(Z[:100])[:4], y=array_family(Z[100:])[:3],
@@ -374,6 +383,43 @@ SPECS = [
          dict(image=array_family(np.ones((4, 4)))[:5] + [(np.ones(4), V)], factor=COUNT[:5] + [(5, V)])),
     Spec("data.cat", data.cat, dict(grey=True, factor=8), dict(grey=FLAG, factor=COUNT[:4])),
     Spec("data.digits", data.digits, dict(scale="unit"), dict(scale=[("percent", V), (None, V), (1, V)])),
+    # permutations: a permutation only moves values, so NaN, bool and str images are moved, not refused
+    Spec("permutations.GridPermutation", permutations.GridPermutation, dict(index=np.arange(6).reshape(2, 3)),
+         dict(index=[(np.arange(6.0).reshape(2, 3), T), (np.zeros((2, 3), int), V), (np.arange(6), V),
+                     (np.arange(1, 7).reshape(2, 3), V), (np.array([[True, False]]), T), (np.empty((0, 0), int), V),
+                     ("abc", T), (None, T)],
+              in_shape=[((3, 3), V), ((8.7, 2), T), ((0, 6), V), ("23", T), ((2, 3, 1), V)]),
+         ok=(("a 2 x 3 grid onto a 3 x 2 grid", dict(index=np.arange(6).reshape(3, 2), in_shape=(2, 3)),
+              lambda r: r.out_shape == (3, 2)),)),
+    Spec("permutations.GridPermutation.identity", permutations.GridPermutation.identity, dict(shape=(2, 3)), dict(shape=BAD_GRID_SHAPE),
+         ok=(("is the identity", dict(), lambda r: r.is_identity()),)),
+    Spec("permutations.GridPermutation.random", permutations.GridPermutation.random, dict(shape=(2, 3), rng=rng()), dict(shape=BAD_GRID_SHAPE, rng=RNG)),
+    Spec("permutations.GridPermutation.translation", permutations.GridPermutation.translation, dict(shape=(2, 3), shift=(1, 2)),
+         dict(shape=BAD_GRID_SHAPE, shift=[((0.5, 0), T), ((1,), V), (1, V), ((True, 0), T), (("1", 0), T)]),
+         ok=(("a full turn of the torus is the identity", dict(shift=(2, -3)), lambda r: r.is_identity()),)),
+    Spec("permutations.GridPermutation.rotation90", permutations.GridPermutation.rotation90, dict(shape=(2, 3), k=1),
+         dict(shape=BAD_GRID_SHAPE, k=[(0.5, T), (True, T), ("1", T), (None, T)]),
+         ok=(("k = -1 is three quarter turns", dict(k=-1), lambda r: r.out_shape == (3, 2)),)),
+    Spec("permutations.GridPermutation.flip", permutations.GridPermutation.flip, dict(shape=(2, 3), axis=0),
+         dict(shape=BAD_GRID_SHAPE, axis=[(2, V), (-1, V), (True, V), ("0", V), (0.0, V)])),
+    Spec("permutations.GridPermutation.is_identity", lambda **k: PERM.is_identity(**k), dict(), dict(),
+         ok=(("a quarter turn is not the identity", dict(), lambda r: r is False),)),
+    Spec("permutations.GridPermutation.apply", lambda **k: PERM.apply(**k), dict(image=U0),
+         dict(image=[(np.ones((3, 2)), V), (np.ones(6), V), (np.float64(1.0), V), (np.ones((2, 3, 2, 2)), V),
+                     ("abc", V)],
+              batch_dims=[(2.5, T), (-1, V), (True, T), ("0", T), (None, T)]),
+         ok=(("NaN is moved, not refused", dict(image=np.full((2, 3), np.nan)), lambda r: np.isnan(r).all()),
+             ("a bool mask keeps its dtype", dict(image=U0 > 0), lambda r: r.dtype == bool and r.shape == (3, 2)),
+             ("a batch of colour images", dict(image=np.ones((4, 2, 3, 3)), batch_dims=1),
+              lambda r: r.shape == (4, 3, 2, 3)))),
+    Spec("permutations.GridPermutation.apply_inverse", lambda **k: PERM.apply_inverse(**k), dict(image=np.rot90(U0)),
+         dict(image=[(U0, V), (np.ones(6), V)], batch_dims=[(2.5, T), (-1, V)]),
+         ok=(("undoes apply", dict(), lambda r: np.array_equal(r, U0)),)),
+    Spec("permutations.GridPermutation.inverse", lambda **k: PERM.inverse(**k), dict(), dict(),
+         ok=(("maps back to the 2 x 3 grid", dict(), lambda r: r.out_shape == (2, 3) and r.in_shape == (3, 2)),)),
+    Spec("permutations.GridPermutation.compose", lambda **k: PERM.compose(**k), dict(q=permutations.GridPermutation.identity((2, 3))),
+         dict(q=[(None, T), (np.arange(6).reshape(2, 3), T), (PERM, V)]),
+         ok=(("with the identity", dict(), lambda r: np.array_equal(r.index, PERM.index)),)),
     # processes
     Spec("processes.DiagonalGaussianProcess", processes.DiagonalGaussianProcess,
          dict(log_scale=LOG_SCALE, variance=VARIANCE, shape=PR_SHAPE),
