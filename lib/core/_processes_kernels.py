@@ -149,7 +149,7 @@ def _kl_diag(mean_diff_sq, var, var_ref):
 def gaussian(process, c: np.ndarray, m: np.ndarray, steps: np.ndarray) -> GaussianInformation:
     """H, H(·|U_0), I and KL to the limit for U_0 ~ N(m, V diag(c) Vᵀ) (checked arguments:
     c and m broadcast to ``process.shape``, ``steps`` valid step indices)."""
-    m_coef = process.to_basis(m)
+    m_coef = process._to_basis(m)
     a = process._rows(np.exp(process.log_scale[steps]))
     s = process._rows(process.variance[steps])
     var = a**2 * c + s
@@ -177,15 +177,13 @@ def _mixture_logpdf_diag(x, centers, variance) -> np.ndarray:
 def mixture_mc(process, data: np.ndarray, steps: np.ndarray, n_samples: int,
                rng: np.random.Generator) -> MixtureInformation:
     """H(U_i), I(U_0; U_i) and KL to the limit for U_0 uniform on ``data`` (checked
-    arguments: data of shape (N,) + process.shape, valid steps, n_samples ≥ 2)."""
+    arguments: data of shape (N,) + process.shape, steps with positive variance, n_samples ≥ 2)."""
     n = process.size
-    coef = process.to_basis(data).reshape(data.shape[0], n)
+    coef = process._to_basis(data).reshape(data.shape[0], n)
     second = np.mean(coef**2, axis=0)
     out = {k: [] for k in ("h", "se", "hc", "kl", "kl_se")}
     for step in steps.tolist():
         a, s = (process._full(x).ravel() for x in process.marginal(step))
-        if np.any(s <= 0):
-            raise ValueError(f"step {step} has zero variance in some coefficient; its entropy is −∞")
         sd = np.sqrt(s)
         centers = a * coef
         est = _mixture_entropy_mc(centers / sd, 0.5, n_samples, rng)

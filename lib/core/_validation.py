@@ -187,6 +187,27 @@ def check_steps(steps, n_steps: int, name: str = "steps") -> np.ndarray:
     return arr
 
 
+def check_step(step, n_steps: int, name: str = "step") -> int:
+    """One step index in [0, n_steps] as int (an integer-valued float is accepted, 2.5 is not)."""
+    return int(check_steps([step], n_steps, name)[0])
+
+
+def check_log_scale(x, name: str) -> np.ndarray:
+    """Logarithms of mean factors as float64: finite or ``-inf`` (a factor 0); NaN and +inf fail."""
+    arr = as_float_array(x, name, allow_nan=True).astype(np.float64, copy=False)
+    if np.any(np.isnan(arr)) or np.any(arr == np.inf):
+        raise ValueError(f"{name} must be finite or -inf (a mean factor 0); it contains NaN or +inf")
+    return arr
+
+
+def broadcast_to_shape(arr: np.ndarray, shape: tuple, name: str) -> np.ndarray:
+    """A read-only view of a validated array broadcast to ``shape``, or a ValueError naming it."""
+    try:
+        return np.broadcast_to(arr, shape)
+    except ValueError:
+        raise ValueError(f"{name} must be a scalar or broadcastable to shape {shape}, got shape {arr.shape}") from None
+
+
 def check_positive_int(value, name: str) -> int:
     """Return ``value`` as int, requiring a positive integer (booleans are rejected)."""
     return check_int(value, name, 1)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import (as_float_array, as_state, check_beta, check_betas, check_memory, check_rng,
-                          check_steps, check_work)
+                          check_step, check_steps, check_work)
 from .schedules import log_alpha_bar
 
 __all__ = [
@@ -45,10 +45,6 @@ __all__ = [
     "sample_trajectory",
     "transition_coefficients",
 ]
-
-
-def _check_step(step, n_steps: int, name: str = "step") -> int:
-    return int(check_steps([step], n_steps, name)[0])
 
 
 def transition_coefficients(betas, start: int, stop: int) -> tuple[float, float]:
@@ -77,8 +73,8 @@ def transition_coefficients(betas, start: int, stop: int) -> tuple[float, float]
     """
     log_ab = log_alpha_bar(betas)
     n_steps = log_ab.size - 1
-    start = _check_step(start, n_steps, "start")
-    stop = _check_step(stop, n_steps, "stop")
+    start = check_step(start, n_steps, "start")
+    stop = check_step(stop, n_steps, "stop")
     if stop < start:
         raise ValueError(f"stop must not precede start, got start={start}, stop={stop}")
     return _coefficients(log_ab, start, stop)
@@ -92,7 +88,7 @@ def _coefficients(log_ab: np.ndarray, start: int, stop: int) -> tuple[float, flo
 def marginal_coefficients(betas, step: int) -> tuple[float, float]:
     """Mean factor √ᾱ_i and variance 1 − ᾱ_i of p(u_i | u_0), paper Eq. (5)."""
     log_ab = log_alpha_bar(betas)
-    return _coefficients(log_ab, 0, _check_step(step, log_ab.size - 1, "step"))
+    return _coefficients(log_ab, 0, check_step(step, log_ab.size - 1, "step"))
 
 
 def _noise_like(noise, u: np.ndarray, name: str = "noise") -> np.ndarray:

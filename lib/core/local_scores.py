@@ -49,7 +49,6 @@ ICML 2025, PMLR 267:28795–28831 (arXiv:2412.20292).
 from __future__ import annotations
 
 import hashlib
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,7 +57,8 @@ from scipy.spatial import cKDTree
 from . import reverse as _reverse
 from . import schedules as _schedules
 from ._threads import blas_limit
-from ._validation import as_float_array, check_betas, check_positive_int, check_rng, check_steps
+from ._validation import (as_float_array, check_alpha_bar, check_betas, check_choice, check_grid_shape, check_int,
+                          check_memory, check_positive_int, check_rng, check_steps, check_work)
 from .mixture import Mixture
 
 __all__ = [
@@ -84,9 +84,11 @@ _DEDUP_MAX = 25  # merge identical patches for windows of up to 5 x 5 pixels
 # ----------------------------------------------------------------------------- validation ----
 
 def _check_train(train, shape):
+    if shape is not None:
+        shape = check_grid_shape(shape)
     t = as_float_array(train, "train").astype(np.float64, copy=False)
     if t.ndim == 3:
-        if shape is not None and tuple(shape) != t.shape[1:]:
+        if shape is not None and shape != t.shape[1:]:
             raise ValueError(f"shape {tuple(shape)} does not match train images {t.shape[1:]}")
         return t
     if t.ndim != 2:
@@ -96,33 +98,28 @@ def _check_train(train, shape):
         if side * side != t.shape[1]:
             raise ValueError("train rows are not square images; give shape=(H, W)")
         shape = (side, side)
-    shape = tuple(int(s) for s in shape)
-    if len(shape) != 2 or min(shape) < 1 or shape[0] * shape[1] != t.shape[1]:
+    if shape[0] * shape[1] != t.shape[1]:
         raise ValueError(f"shape must be (H, W) with H*W = {t.shape[1]}, got {shape}")
     return t.reshape(t.shape[0], *shape)
 
 
-def _check_choice(value, name, allowed):
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-    return value
-
-
 def _check_patch_size(p, name="patch_size"):
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Integral):
-        raise TypeError(f"{name} must be an odd positive integer, got {p!r}")
-    if p < 1 or p % 2 == 0:
-        raise ValueError(f"{name} must be an odd positive integer, got {p!r}")
-    return int(p)
+    p = check_int(p, name, 1)
+    if p % 2 == 0:
+        raise ValueError(f"{name} must be an odd positive integer (a window centred on its pixel), got {p}")
+    return p
 
 
-def _check_alpha_bar(a):
-    if isinstance(a, (bool, np.bool_)) or not isinstance(a, numbers.Real):
-        raise TypeError(f"alpha_bar must be a real number in (0, 1), got {a!r}")
-    a = float(a)
-    if not 0.0 < a < 1.0:  # also rejects NaN
-        raise ValueError(f"alpha_bar must lie in the open interval (0, 1), got {a!r}")
-    return a
+def _check_patch_sizes(patch_size, n_steps):
+    """One odd size for every step, or a sequence of ``n_steps`` of them (3.0 counts as 3)."""
+    if np.ndim(patch_size) == 0:
+        return np.full(n_steps, _check_patch_size(patch_size), dtype=np.int64)
+    items = list(patch_size)
+    if len(items) != n_steps:
+        raise ValueError(f"patch_size must be an odd integer or a sequence of {n_steps} of them, "
+                         f"got {len(items)} entries")
+    return np.array([_check_patch_size(int(p) if isinstance(p, (float, np.floating)) and float(p).is_integer()
+                                       else p) for p in items], dtype=np.int64)
 
 
 def _check_x(x, shape):
@@ -206,8 +203,8 @@ def _dictionary_bytes(n_train: int, shape, patch_size: int, machine: str = "els"
     if len(tuple(shape)) != 2:
         raise ValueError(f"shape must be (H, W), got {shape!r}")
     H, W = (check_positive_int(s, "shape entries") for s in shape)
-    _check_choice(machine, "machine", _MACHINES)
-    _check_choice(boundary, "boundary", _BOUNDARIES)
+    check_choice(machine, "machine", _MACHINES)
+    check_choice(boundary, "boundary", _BOUNDARIES)
     if machine == "exact":
         return 8 * n_train * H * W
     if machine == "es":
@@ -356,8 +353,8 @@ class _Machine:
 
 def _setup(train, shape, machine, boundary, patch_size):
     t3 = _check_train(train, shape)
-    _check_choice(machine, "machine", _MACHINES)
-    _check_choice(boundary, "boundary", _BOUNDARIES)
+    check_choice(machine, "machine", _MACHINES)
+    check_choice(boundary, "boundary", _BOUNDARIES)
     if machine in ("ls", "els"):
         _check_patch_size(patch_size)
     return t3, _Machine(t3, machine, boundary)
@@ -445,7 +442,7 @@ def denoiser(x, train, alpha_bar, *, machine: str = "els", patch_size: int = 3,
     0.0
     """
     t3, mach = _setup(train, shape, machine, boundary, patch_size)
-    a = _check_alpha_bar(alpha_bar)
+    a = check_alpha_bar(alpha_bar, scalar=True)
     u = _check_x(x, t3.shape[1:])
     return mach(u, a, patch_size)
 
@@ -468,7 +465,7 @@ def score(x, train, alpha_bar, *, machine: str = "els", patch_size: int = 3,
     True
     """
     t3, mach = _setup(train, shape, machine, boundary, patch_size)
-    a = _check_alpha_bar(alpha_bar)
+    a = check_alpha_bar(alpha_bar, scalar=True)
     u = _check_x(x, t3.shape[1:])
     return (np.sqrt(a) * mach(u, a, patch_size) - u) / (1.0 - a)
 
@@ -511,22 +508,22 @@ def sample(train, betas, size: int, rng, *, machine: str = "els", patch_size=3,
     ((1, 3, 16), True)
     """
     t3 = _check_train(train, shape)
-    _check_choice(machine, "machine", _MACHINES)
-    _check_choice(boundary, "boundary", _BOUNDARIES)
+    check_choice(machine, "machine", _MACHINES)
+    check_choice(boundary, "boundary", _BOUNDARIES)
     betas = check_betas(betas)
     check_rng(rng)
-    if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or size < 1:
-        raise ValueError(f"size must be a positive integer, got {size!r}")
+    size = check_positive_int(size, "size")
     T = betas.size
-    if isinstance(patch_size, numbers.Integral) and not isinstance(patch_size, (bool, np.bool_)):
-        sizes = np.full(T, _check_patch_size(patch_size), dtype=np.int64)
-    else:
-        sizes = np.asarray(patch_size)
-        if sizes.shape != (T,):
-            raise ValueError(f"patch_size must be an odd integer or a sequence of {T} of them")
-        sizes = np.array([_check_patch_size(int(p) if float(p).is_integer() else p)
-                          for p in sizes.tolist()], dtype=np.int64)
+    sizes = _check_patch_sizes(patch_size, T)
     rec = np.array([0]) if record is None else check_steps(record, T, "record")
+    n = t3.shape[1] * t3.shape[2]
+    check_memory(float(rec.size + 2) * size * n,
+                 f"the chains and recorded states ((len(record) + 2) × size = {rec.size + 2} × {size} images of "
+                 f"{n} pixels)")
+    N, H, W = t3.shape
+    per_chain = sum(float(np.count_nonzero(sizes == p)) * _dictionary_bytes(N, (H, W), int(p), machine, boundary) / 8
+                    for p in np.unique(sizes))  # a lower bound: each step reads every dictionary entry once
+    check_work(per_chain * size, f"{T} reverse steps of size = {size} chains against the {machine} dictionaries")
     mach = _Machine(t3, machine, boundary)
     for p in np.unique(sizes):               # refuse before the chain starts
         mach.prepare(int(p))

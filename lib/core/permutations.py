@@ -162,7 +162,7 @@ class GridPermutation:
     def flip(cls, shape, axis: int) -> "GridPermutation":
         """Reflection: ``axis=0`` turns the image upside down, ``axis=1`` mirrors left and right."""
         shape = check_grid_shape(shape)
-        if isinstance(axis, (bool, np.bool_)) or axis not in (0, 1):
+        if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral) or axis not in (0, 1):
             raise ValueError(f"axis must be 0 (upside down) or 1 (left-right), got {axis!r}")
         return cls._from_grid_op(shape, lambda a: np.flip(a, int(axis)),
                                  ("upside-down", "left-right")[axis] + " flip")

@@ -36,15 +36,15 @@ Arrays: a process acts on arrays whose trailing axes have the process's ``shape`
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 from scipy import fft as _fft
 
 from . import _processes_kernels as _kernels
 from ._processes_kernels import GaussianInformation, MarkovCheck, MixtureInformation
-from ._validation import (as_float_array, check_betas, check_choice, check_positive_int,
-                          check_positive_real, check_real, check_rng, check_steps)
+from ._validation import (ArgumentTypeError, as_float_array, broadcast_to_shape, check_betas, check_choice,
+                          check_log_scale, check_memory, check_positive_int, check_positive_real,
+                          check_real, check_rng, check_shape, check_step, check_steps, check_work)
 from .schedules import log_alpha_bar as _log_alpha_bar
 
 # The result records MarkovCheck, GaussianInformation and MixtureInformation are returned,
@@ -72,24 +72,35 @@ EIGENVALUE_KINDS = ("discrete", "continuous")
 
 
 def _check_shape(shape) -> tuple[int, ...]:
-    if isinstance(shape, numbers.Integral):
-        shape = (shape,)
-    try:
-        shape = tuple(shape)
-    except TypeError:
-        raise TypeError(f"shape must be a tuple of positive integers, got {shape!r}") from None
-    if not 1 <= len(shape) <= 2:
-        raise ValueError(f"shape must have one or two axes (a signal or an image), got {shape!r}")
-    return tuple(check_positive_int(s, "shape") for s in shape)
-
-
-def _check_step(step, n_steps: int, name: str) -> int:
-    return int(check_steps([step], n_steps, name)[0])
+    """A signal (N,) or an image (N, M), whose per-frequency arrays must fit in memory."""
+    shape = check_shape(shape, "shape", ndims=(1, 2))
+    check_memory(2.0 * math.prod(shape), f"the per-frequency arrays of a grid of shape {shape}")
+    return shape
 
 
 def _check_process(process) -> None:
     if not isinstance(process, DiagonalGaussianProcess):
-        raise TypeError(f"process must be a DiagonalGaussianProcess, got {type(process).__name__}")
+        raise ArgumentTypeError(f"process must be a DiagonalGaussianProcess, got {type(process).__name__}")
+
+
+def _check_limit(limit, shape) -> tuple[np.ndarray, np.ndarray]:
+    """(ln a_∞, s_∞), each broadcast to ``shape``; s_∞ > 0."""
+    try:
+        log_scale, variance = limit
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(f"limit must be None or a pair (ln a_∞, s_∞), got {limit!r}") from None
+    log_scale = broadcast_to_shape(check_log_scale(log_scale, "limit[0] (ln a_∞)"), shape, "limit[0] (ln a_∞)")
+    variance = broadcast_to_shape(as_float_array(variance, "limit[1] (s_∞)").astype(np.float64),
+                                  shape, "limit[1] (s_∞)")
+    if np.any(variance <= 0.0):
+        raise ValueError(f"limit[1] (s_∞) must be positive, got {float(variance.min())!r}")
+    return log_scale, variance
+
+
+def _check_memory_steps(n_steps: int, shape, what: str) -> None:
+    """Mean factors of (n_steps + 1) steps per frequency, held two or three times over."""
+    check_memory(3.0 * (n_steps + 1) * math.prod(shape),
+                 f"the mean factors of {what} + 1 = {n_steps + 1} steps on a grid of shape {shape}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,6 +146,10 @@ def laplacian_eigenvalues(shape, kind: str = "discrete", h: float = 1.0) -> np.n
     shape = _check_shape(shape)
     check_choice(kind, "kind", EIGENVALUE_KINDS)
     h = check_positive_real(h, "h")
+    return _laplacian_eigenvalues(shape, kind, h)
+
+
+def _laplacian_eigenvalues(shape, kind, h=1.0):
     per_axis = []
     for n in shape:
         k = np.arange(n, dtype=np.float64)
@@ -182,12 +197,10 @@ class DiagonalGaussianProcess:
     def __init__(self, log_scale, variance, shape, basis: str = "pixel", name: str = "", limit=None):
         self.shape = _check_shape(shape)
         self.basis = check_choice(basis, "basis", BASES)
-        log_scale = np.asarray(log_scale, dtype=np.float64)
+        log_scale = check_log_scale(log_scale, "log_scale")
         variance = as_float_array(variance, "variance").astype(np.float64)
-        if log_scale.ndim < 1 or np.any(np.isnan(log_scale)) or np.any(log_scale == np.inf):
-            raise ValueError("log_scale must be an array of shape (T + 1, ...) without NaN or +inf")
         for arr, what in ((log_scale, "log_scale"), (variance, "variance")):
-            if arr.shape[1:] not in ((), self.shape):
+            if arr.ndim < 1 or arr.shape[1:] not in ((), self.shape):
                 raise ValueError(f"{what} must have shape (T + 1,) or (T + 1,) + {self.shape}, got {arr.shape}")
         if log_scale.shape[0] != variance.shape[0]:
             raise ValueError(f"log_scale and variance must cover the same steps, got {log_scale.shape[0]} and {variance.shape[0]}")
@@ -200,13 +213,7 @@ class DiagonalGaussianProcess:
         self.log_scale = log_scale
         self.variance = variance
         self.name = str(name)
-        if limit is not None:
-            lim_ls = np.broadcast_to(np.asarray(limit[0], dtype=np.float64), self.shape)
-            lim_var = np.broadcast_to(as_float_array(limit[1], "limit variance").astype(np.float64), self.shape)
-            if np.any(lim_var <= 0.0):
-                raise ValueError("the limit variance must be positive")
-            limit = (lim_ls, lim_var)
-        self.limit = limit
+        self.limit = None if limit is None else _check_limit(limit, self.shape)
 
     # -- basic properties ----------------------------------------------------------------------
 
@@ -233,20 +240,25 @@ class DiagonalGaussianProcess:
         return np.broadcast_to(rows, (rows.shape[0],) + self.shape)
 
     def to_basis(self, u) -> np.ndarray:
-        """Coefficients c = Vᵀu over the trailing axes (a copy; pixel basis: u itself)."""
-        u = np.asarray(u)
-        axes = tuple(range(-len(self.shape), 0))
-        if self.basis == "pixel":
-            return np.array(u, copy=True)
-        return _fft.dctn(u, type=2, norm="ortho", axes=axes)
+        """Coefficients c = Vᵀu over the trailing axes (a copy; pixel basis: u itself).
+
+        ``u`` has shape ``(...) + shape``; float32 stays float32, anything else is float64.
+        """
+        return self._to_basis(self._as_state(u, "u"))
 
     def from_basis(self, c) -> np.ndarray:
-        """The image u = Vc (inverse of :meth:`to_basis`)."""
-        c = np.asarray(c)
-        axes = tuple(range(-len(self.shape), 0))
+        """The image u = Vc (inverse of :meth:`to_basis`), for ``c`` of shape ``(...) + shape``."""
+        return self._from_basis(self._as_state(c, "c"))
+
+    def _to_basis(self, u: np.ndarray) -> np.ndarray:
+        if self.basis == "pixel":
+            return np.array(u, copy=True)
+        return _fft.dctn(u, type=2, norm="ortho", axes=tuple(range(-len(self.shape), 0)))
+
+    def _from_basis(self, c: np.ndarray) -> np.ndarray:
         if self.basis == "pixel":
             return np.array(c, copy=True)
-        return _fft.idctn(c, type=2, norm="ortho", axes=axes)
+        return _fft.idctn(c, type=2, norm="ortho", axes=tuple(range(-len(self.shape), 0)))
 
     # -- closed forms ----------------------------------------------------------------------------
 
@@ -255,7 +267,7 @@ class DiagonalGaussianProcess:
 
         Returns arrays of shape () for isotropic processes and ``shape`` otherwise.
         """
-        step = _check_step(step, self.n_steps, "step")
+        step = check_step(step, self.n_steps, "step")
         return np.exp(self.log_scale[step]), self.variance[step].copy()
 
     def transition(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
@@ -265,8 +277,8 @@ class DiagonalGaussianProcess:
         start + 1, …, stop (Chapman–Kolmogorov); for one defined by marginals it is the implied
         transition, which may be negative (see :meth:`markov_check`).
         """
-        start = _check_step(start, self.n_steps, "start")
-        stop = _check_step(stop, self.n_steps, "stop")
+        start = check_step(start, self.n_steps, "start")
+        stop = check_step(stop, self.n_steps, "stop")
         if stop < start:
             raise ValueError(f"stop must not precede start, got start={start}, stop={stop}")
         return self._transition(start, stop)
@@ -305,7 +317,7 @@ class DiagonalGaussianProcess:
         """E[U_i | u_0] = V diag(a_i) Vᵀ u_0."""
         u = self._as_state(u0, "u0")
         scale, _ = self.marginal(step)
-        return self.from_basis(self.to_basis(u) * scale).astype(u.dtype, copy=False)
+        return self._from_basis(self._to_basis(u) * scale).astype(u.dtype, copy=False)
 
     def sample(self, u0, step: int, rng: np.random.Generator | None = None, *, start: int = 0,
                noise=None) -> np.ndarray:
@@ -335,18 +347,24 @@ class DiagonalGaussianProcess:
         the same order, so VP draws agree with it bit for bit for the same generator state.
         """
         u = self._as_state(u0, "u0")
+        step = check_step(step, self.n_steps, "step")
+        start = check_step(start, self.n_steps, "start")
         if step < start:
             raise ValueError(f"step must not precede start, got start={start}, step={step}")
-        scale, variance = self.transition(start, step)
-        variance = np.maximum(variance, 0.0)  # implied negative variances are not samplable
         if noise is None:
             if rng is None:
-                raise TypeError("give rng (a numpy.random.Generator) or noise")
+                raise ArgumentTypeError("give rng (a numpy.random.Generator) or noise")
             check_rng(rng)
         else:
             noise = np.array(as_float_array(noise, "noise"), dtype=u.dtype, copy=True)
             if noise.shape != u.shape:
                 raise ValueError(f"noise must have the shape of u0 {u.shape}, got {noise.shape}")
+        return self._sample(u, start, step, rng, noise)
+
+    def _sample(self, u, start, step, rng, noise):
+        """:meth:`sample` on a validated working copy ``u`` (overwritten) and checked steps."""
+        scale, variance = self._transition(start, step)
+        variance = np.maximum(variance, 0.0)  # implied negative variances are not samplable
         if self.basis == "pixel" and np.ndim(scale) == 0:
             if float(variance) == 0.0 and float(scale) == 1.0:
                 return u
@@ -356,11 +374,11 @@ class DiagonalGaussianProcess:
             noise *= u.dtype.type(np.sqrt(variance))
             u += noise
             return u
-        c = self.to_basis(u)
+        c = self._to_basis(u)
         if noise is None:
             noise = rng.standard_normal(u.shape, dtype=u.dtype)
         c = c * scale.astype(u.dtype) + noise * np.sqrt(variance).astype(u.dtype)
-        return self.from_basis(c).astype(u.dtype, copy=False)
+        return self._from_basis(c).astype(u.dtype, copy=False)
 
     def trajectory(self, u0, steps, rng: np.random.Generator) -> np.ndarray:
         """One coherent trajectory at ``steps`` (strictly increasing), one draw per step.
@@ -375,11 +393,13 @@ class DiagonalGaussianProcess:
         steps = check_steps(steps, self.n_steps)
         check_rng(rng)
         u = self._as_state(u0, "u0")
+        check_memory(float(steps.size) * u.size, f"the snapshots (len(steps) = {steps.size} × u0.size = {u.size})",
+                     u.itemsize)
         out = np.empty((steps.size,) + u.shape, dtype=u.dtype)
         previous = 0
         for k, step in enumerate(steps.tolist()):
             if step > previous:
-                u = self.sample(u, step, rng, start=previous)
+                u = self._sample(u, previous, step, rng, None)
             out[k] = u
             previous = step
         return out
@@ -429,6 +449,7 @@ def ve_process(shape, n_steps: int = 1000, sigma_min: float = 0.01, sigma_max: f
     [0.0, 1.0, 4.0, 16.0]
     """
     n_steps = check_positive_int(n_steps, "n_steps")
+    check_memory(3.0 * (n_steps + 1), f"the variances of n_steps + 1 = {n_steps + 1} steps")
     sigma_min = check_positive_real(sigma_min, "sigma_min")
     sigma_max = check_positive_real(sigma_max, "sigma_max")
     if sigma_max < sigma_min:
@@ -474,15 +495,22 @@ def ihd_process(shape, n_steps: int = 200, blur_min: float = 0.5, blur_max: floa
     """
     shape = _check_shape(shape)
     sigma = check_positive_real(sigma, "sigma")
+    check_choice(eigenvalues, "eigenvalues", EIGENVALUE_KINDS)
     if times is None:
         n_steps = check_positive_int(n_steps, "n_steps")
         blur_min = check_positive_real(blur_min, "blur_min")
         blur_max = check_positive_real(blur_max, "blur_max")
+        if blur_max < blur_min:
+            raise ValueError(f"blur_max must be at least blur_min, got {blur_max} < {blur_min}")
+        _check_memory_steps(n_steps, shape, "n_steps")
         times = np.geomspace(blur_min, blur_max, n_steps) ** 2 / 2.0
-    times = as_float_array(times, "times").astype(np.float64)
-    if times.ndim != 1 or np.any(times < 0):
-        raise ValueError("times must be a 1-D sequence of non-negative times t_1, …, t_K")
-    lam = laplacian_eigenvalues(shape, eigenvalues)
+    else:
+        times = as_float_array(times, "times").astype(np.float64)
+        if times.ndim != 1 or np.any(times < 0):
+            raise ValueError(f"times must be a 1-D sequence of non-negative times t_1, …, t_K, got shape "
+                             f"{times.shape} with smallest value {float(times.min())!r}")
+        _check_memory_steps(times.size, shape, "len(times)")
+    lam = _laplacian_eigenvalues(shape, eigenvalues)
     log_scale = np.concatenate((np.zeros((1,) + shape), times.reshape((-1,) + (1,) * len(shape)) * lam))
     variance = np.concatenate(([0.0], np.full(times.size, sigma**2)))
     return DiagonalGaussianProcess(log_scale, variance, shape, "dct", "IHD",
@@ -509,14 +537,14 @@ def bd_process(shape, n_steps: int = 1000, blur_max: float = 20.0, d_min: float 
     """
     shape = _check_shape(shape)
     n_steps = check_positive_int(n_steps, "n_steps")
+    _check_memory_steps(n_steps, shape, "n_steps")
+    check_choice(eigenvalues, "eigenvalues", EIGENVALUE_KINDS)
     blur_max = check_positive_real(blur_max, "blur_max")
-    d_min = check_real(d_min, "d_min")
-    if not 0.0 <= d_min < 1.0:
-        raise ValueError(f"d_min must lie in [0, 1), got {d_min}")
+    d_min = check_real(d_min, "d_min", 0.0, 1.0, low_open=False)
     logsnr_min = check_real(logsnr_min, "logsnr_min")
     logsnr_max = check_real(logsnr_max, "logsnr_max")
     if not logsnr_min < logsnr_max:
-        raise ValueError("logsnr_min must be smaller than logsnr_max")
+        raise ValueError(f"logsnr_min must be smaller than logsnr_max, got {logsnr_min} ≥ {logsnr_max}")
     t = np.arange(1, n_steps + 1) / n_steps
     b = math.atan(math.exp(-0.5 * logsnr_max))
     a = math.atan(math.exp(-0.5 * logsnr_min)) - b
@@ -524,10 +552,13 @@ def bd_process(shape, n_steps: int = 1000, blur_max: float = 20.0, d_min: float 
     log_alpha2 = -np.logaddexp(0.0, -logsnr)  # ln sigmoid(ℓ)
     sigma2 = np.exp(-np.logaddexp(0.0, logsnr))  # sigmoid(−ℓ)
     tau = (blur_max * np.sin(np.pi * t / 2.0) ** 2) ** 2 / 2.0
-    lam = laplacian_eigenvalues(shape, eigenvalues)
+    lam = _laplacian_eigenvalues(shape, eigenvalues)
     expand = (-1,) + (1,) * len(shape)
-    d = (1.0 - d_min) * np.exp(tau.reshape(expand) * lam) + d_min
-    log_scale = 0.5 * log_alpha2.reshape(expand) + np.log(d)
+    # ln d_t = ln((1 − d_min) e^{τλ} + d_min) without forming e^{τλ}, which underflows to 0 at high
+    # frequencies (ln 0 = −inf would lose the ratios a_j/a_i that the log scale keeps exact).
+    exponent = tau.reshape(expand) * lam
+    log_d = exponent if d_min == 0.0 else np.logaddexp(np.log1p(-d_min) + exponent, math.log(d_min))
+    log_scale = 0.5 * log_alpha2.reshape(expand) + log_d
     return DiagonalGaussianProcess(
         np.concatenate((np.zeros((1,) + shape), log_scale)),
         np.concatenate(([0.0], sigma2)),
@@ -563,7 +594,8 @@ def mean_operator(process: DiagonalGaussianProcess, step: int) -> np.ndarray:
     _check_process(process)
     n = process.size
     if n > _MAX_DENSE:
-        raise ValueError(f"mean_operator builds a dense n × n matrix; n = {n} exceeds {_MAX_DENSE}")
+        raise ValueError(f"process has n = {n} pixels; mean_operator builds a dense n × n matrix, "
+                         f"only for n ≤ {_MAX_DENSE}")
     eye = np.eye(n).reshape((n,) + process.shape)
     return process.mean(eye, step).reshape(n, n).T
 
@@ -627,10 +659,11 @@ def gaussian_information(process: DiagonalGaussianProcess, data_variance, steps=
     True
     """
     _check_process(process)
-    c = np.broadcast_to(as_float_array(data_variance, "data_variance").astype(np.float64), process.shape)
+    c = broadcast_to_shape(as_float_array(data_variance, "data_variance").astype(np.float64), process.shape,
+                           "data_variance")
     if np.any(c < 0):
-        raise ValueError("data_variance must be non-negative")
-    m = np.broadcast_to(as_float_array(data_mean, "data_mean").astype(np.float64), process.shape)
+        raise ValueError(f"data_variance must be non-negative, got {float(c.min())!r}")
+    m = broadcast_to_shape(as_float_array(data_mean, "data_mean").astype(np.float64), process.shape, "data_mean")
     steps = np.arange(process.n_steps + 1) if steps is None else check_steps(steps, process.n_steps)
     return _kernels.gaussian(process, c, m, steps)
 
@@ -674,8 +707,17 @@ def mixture_information_mc(process: DiagonalGaussianProcess, data, steps, n_samp
     if data.ndim != len(process.shape) + 1 or data.shape[1:] != process.shape:
         raise ValueError(f"data must have shape (N,) + {process.shape}, got {data.shape}")
     steps = check_steps(steps, process.n_steps)
+    for step in steps.tolist():
+        if np.any(process.variance[step] <= 0.0):
+            raise ValueError(f"steps must have a positive variance in every coefficient (an entropy, not −∞); "
+                             f"step {step} has zero variance in some coefficient")
     n_samples = check_positive_int(n_samples, "n_samples")
     if n_samples < 2:
         raise ValueError("n_samples must be at least 2 to give a standard error")
     check_rng(rng)
+    n_train, n = data.shape[0], process.size
+    check_memory(3.0 * n_samples * n, f"n_samples = {n_samples} draws of {n} pixels (held at once)")
+    check_work(float(steps.size) * n_samples * n_train * n,
+               f"n_samples = {n_samples} draws at {steps.size} steps against N = {n_train} training images "
+               f"of n = {n} pixels")
     return _kernels.mixture_mc(process, data, steps, n_samples, rng)

@@ -489,6 +489,7 @@ def nearest_neighbour_distances(x, centers, *, exclude_self: bool = False) -> np
     """
     c = check_training_set(centers)
     x2 = check_points(x, c.shape[1])
+    exclude_self = check_flag(exclude_self, "exclude_self")
     if exclude_self and x2.shape != c.shape:
         raise ValueError("exclude_self needs x to be the centers themselves")
     out = np.empty(x2.shape[0])
