@@ -82,6 +82,7 @@ def built_book() -> Path:
     BOOK_BUILT=1 reuses the book already in _build/html (to iterate on the browser checks)."""
     if os.environ.get("BOOK_BUILT") == "1" and (HTML_DIR / "index.html").exists():
         return HTML_DIR
+    shutil.rmtree(HTML_DIR, ignore_errors=True)  # a clean build: no page left over from an older one
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     command = [str(jupyter_book), "build", "--all", "-W", "-n", "--keep-going", str(ROOT)]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
