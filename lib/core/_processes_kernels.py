@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._validation import ArgumentTypeError, as_float_array, broadcast_to_shape, check_log_scale, check_memory
 from .mixture import mixture_entropy_mc as _mixture_entropy_mc
 from .mixture import mixture_logpdf as _mixture_logpdf
 
@@ -211,3 +212,43 @@ def mixture_mc(process, data: np.ndarray, steps: np.ndarray, n_samples: int,
     hc = np.array(out["hc"])
     return MixtureInformation(steps, h, np.array(out["se"]), hc, h - hc, np.array(out["kl"]),
                               np.array(out["kl_se"]))
+
+
+# --- helpers of lib.core.processes: the limit pair, memory of the step arrays, the Laplacian ---
+
+
+def _check_limit(limit, shape) -> tuple[np.ndarray, np.ndarray]:
+    """(ln a_∞, s_∞), each broadcast to ``shape``; s_∞ > 0."""
+    try:
+        log_scale, variance = limit
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(f"limit must be None or a pair (ln a_∞, s_∞), got {limit!r}") from None
+    log_scale = broadcast_to_shape(check_log_scale(log_scale, "limit[0] (ln a_∞)"), shape, "limit[0] (ln a_∞)")
+    variance = broadcast_to_shape(as_float_array(variance, "limit[1] (s_∞)").astype(np.float64),
+                                  shape, "limit[1] (s_∞)")
+    if np.any(variance <= 0.0):
+        raise ValueError(f"limit[1] (s_∞) must be positive, got {float(variance.min())!r}")
+    return log_scale, variance
+
+
+def _check_memory_steps(n_steps: int, shape, what: str) -> None:
+    """Mean factors of (n_steps + 1) steps per frequency, held two or three times over."""
+    check_memory(3.0 * (n_steps + 1) * math.prod(shape),
+                 f"the mean factors of {what} + 1 = {n_steps + 1} steps on a grid of shape {shape}")
+
+
+def _laplacian_eigenvalues(shape, kind, h=1.0):
+    per_axis = []
+    for n in shape:
+        k = np.arange(n, dtype=np.float64)
+        if kind == "discrete":
+            per_axis.append(-(4.0 / h**2) * np.sin(np.pi * k / (2 * n)) ** 2)
+        else:
+            per_axis.append(-((np.pi / h) ** 2) * (k / n) ** 2)
+    if len(per_axis) == 1:
+        return per_axis[0]
+    return per_axis[0][:, None] + per_axis[1][None, :]
+
+
+def _heat_limit(lam: np.ndarray) -> np.ndarray:
+    return np.where(lam == 0.0, 0.0, -np.inf)

@@ -41,6 +41,7 @@ import numpy as np
 from scipy import fft as _fft
 
 from . import _processes_kernels as _kernels
+from ._processes_kernels import _check_limit, _check_memory_steps, _heat_limit, _laplacian_eigenvalues
 from ._processes_kernels import GaussianInformation, MarkovCheck, MixtureInformation
 from ._validation import (ArgumentTypeError, as_float_array, broadcast_to_shape, check_betas, check_choice,
                           check_log_scale, check_memory, check_positive_int, check_positive_real,
@@ -81,26 +82,6 @@ def _check_shape(shape) -> tuple[int, ...]:
 def _check_process(process) -> None:
     if not isinstance(process, DiagonalGaussianProcess):
         raise ArgumentTypeError(f"process must be a DiagonalGaussianProcess, got {type(process).__name__}")
-
-
-def _check_limit(limit, shape) -> tuple[np.ndarray, np.ndarray]:
-    """(ln a_∞, s_∞), each broadcast to ``shape``; s_∞ > 0."""
-    try:
-        log_scale, variance = limit
-    except (TypeError, ValueError):
-        raise ArgumentTypeError(f"limit must be None or a pair (ln a_∞, s_∞), got {limit!r}") from None
-    log_scale = broadcast_to_shape(check_log_scale(log_scale, "limit[0] (ln a_∞)"), shape, "limit[0] (ln a_∞)")
-    variance = broadcast_to_shape(as_float_array(variance, "limit[1] (s_∞)").astype(np.float64),
-                                  shape, "limit[1] (s_∞)")
-    if np.any(variance <= 0.0):
-        raise ValueError(f"limit[1] (s_∞) must be positive, got {float(variance.min())!r}")
-    return log_scale, variance
-
-
-def _check_memory_steps(n_steps: int, shape, what: str) -> None:
-    """Mean factors of (n_steps + 1) steps per frequency, held two or three times over."""
-    check_memory(3.0 * (n_steps + 1) * math.prod(shape),
-                 f"the mean factors of {what} + 1 = {n_steps + 1} steps on a grid of shape {shape}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,19 +128,6 @@ def laplacian_eigenvalues(shape, kind: str = "discrete", h: float = 1.0) -> np.n
     check_choice(kind, "kind", EIGENVALUE_KINDS)
     h = check_positive_real(h, "h")
     return _laplacian_eigenvalues(shape, kind, h)
-
-
-def _laplacian_eigenvalues(shape, kind, h=1.0):
-    per_axis = []
-    for n in shape:
-        k = np.arange(n, dtype=np.float64)
-        if kind == "discrete":
-            per_axis.append(-(4.0 / h**2) * np.sin(np.pi * k / (2 * n)) ** 2)
-        else:
-            per_axis.append(-((np.pi / h) ** 2) * (k / n) ** 2)
-    if len(per_axis) == 1:
-        return per_axis[0]
-    return per_axis[0][:, None] + per_axis[1][None, :]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,10 +425,6 @@ def ve_process(shape, n_steps: int = 1000, sigma_min: float = 0.01, sigma_max: f
     sig = np.geomspace(sigma_min, sigma_max, n_steps) if n_steps > 1 else np.array([sigma_max])
     variance = np.concatenate(([0.0], sig**2))
     return DiagonalGaussianProcess(np.zeros(n_steps + 1), variance, shape, "pixel", "VE", limit=None)
-
-
-def _heat_limit(lam: np.ndarray) -> np.ndarray:
-    return np.where(lam == 0.0, 0.0, -np.inf)
 
 
 def ihd_process(shape, n_steps: int = 200, blur_min: float = 0.5, blur_max: float = 20.0,
