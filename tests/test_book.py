@@ -35,16 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 HTML_DIR = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _toc_pages() -> list[str]:
@@ -91,19 +81,6 @@ def built_book() -> Path:
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "print_book.py")], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, f"printing the book failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return HTML_DIR
-
-
-@pytest.fixture(scope="session")
-def browser():
-    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.fail("the browser test needs Debian's chromium: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class _Ids(html.parser.HTMLParser):

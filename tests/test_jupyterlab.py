@@ -32,7 +32,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ["fokker_planck.ipynb", "forward_process.ipynb"]  # two real chapters, quick to run
 RAW_MARKUP = ("{glue", "{cite", "{ref}", "{eval", "{numref}", "{doc}")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 RUN_TIMEOUT_MS = 120_000
 
 # Under pytest-xdist (--dist loadgroup): one worker starts JupyterLab once for all its tests.
@@ -125,19 +124,6 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.fail("the JupyterLab test needs Debian's chromium: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 # The notebook panel JupyterLab shows, reached through the app object it exposes
