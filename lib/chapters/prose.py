@@ -157,7 +157,7 @@ def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def verdict_table(verdicts):
+def verdict_table(verdicts, numbers=None):
     """The verdicts as a MyST markdown table (displayed as markdown in a notebook).
 
     One row per :class:`Verdict`: the claim with a link to the section that checks it, what the
@@ -169,6 +169,9 @@ def verdict_table(verdicts):
         One chapter's ``VERDICTS``; or, for the ledger, chapter documents (e.g.
         ``"forward_process"``) mapped to their ``VERDICTS``, which adds a first column linking
         each row's chapter.
+    numbers : mapping of str to int, optional
+        With a mapping of chapters: the chapter numbers shown as the links' text (a narrow first
+        column), instead of the chapters' titles.
 
     Returns
     -------
@@ -191,6 +194,6 @@ def verdict_table(verdicts):
             row = [f"{{ref}}`{_cell(x.claim)} <{x.section}>`", _cell(x.paper),
                    f"**{x.verdict}**" + (f": {_cell(x.detail)}" if x.detail else "")]
             if chapter is not None:
-                row.insert(0, f"{{doc}}`{chapter}`")
+                row.insert(0, f"{{doc}}`{numbers[chapter]} <{chapter}>`" if numbers else f"{{doc}}`{chapter}`")
             lines.append("| " + " | ".join(row) + " |")
     return Markdown("\n".join(lines))

@@ -60,6 +60,8 @@ def test_verdicts_are_checked_and_rendered_with_links():
     ledger = verdict_table({"forward_process": rows[:1], "entropy": rows[1:]}).data.splitlines()
     assert ledger[0].startswith("| Chapter |") and len(ledger) == 4
     assert ledger[2].startswith("| {doc}`forward_process` |") and ledger[3].startswith("| {doc}`entropy` |")
+    numbered = verdict_table({"forward_process": rows[:1]}, numbers={"forward_process": 1}).data
+    assert numbered.splitlines()[2].startswith("| {doc}`1 <forward_process>` |")
     with pytest.raises(TypeError, match="Verdict"):
         verdict_table([("Eq. (5)",)])
     with pytest.raises(TypeError, match="Verdict"):
