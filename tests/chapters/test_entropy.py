@@ -38,15 +38,6 @@ Z_MAX = 5.0
 LOG_2PIE = math.log(2 * math.pi * math.e)
 
 
-@st.composite
-def spd_st(draw, max_n: int = 6):
-    """A symmetric positive definite matrix of moderate condition (n ≤ max_n)."""
-    n = draw(st.integers(1, max_n))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    a = rng.standard_normal((n, n)) * draw(st.floats(0.1, 3.0))
-    return a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-
-
 def betas_st(max_size: int = 40, lo: float = 1e-6, hi: float = 0.9):
     return hnp.arrays(np.float64, st.integers(1, max_size), elements=st.floats(lo, hi))
 
@@ -77,20 +68,6 @@ def entropy_1d_quadrature(centers, a) -> float:
     value, _ = integrate.quad(integrand, c.min() - 14 * sd, c.max() + 14 * sd, limit=400,
                               points=list(c), epsabs=1e-12, epsrel=1e-12)
     return value
-
-
-def rate_1d_quadrature(centers, a, h: float = 2e-3) -> float:
-    """dH/dt at t = −ln a by Richardson-extrapolated central differences of the quadrature.
-
-    Truncation O(h⁴ H⁽⁵⁾) and quadrature error ~1e-11 / h: together below 1e-6 for the cases used.
-    """
-    t = -np.log(a)
-
-    def central(step):
-        return (entropy_1d_quadrature(centers, np.exp(-t - step))
-                - entropy_1d_quadrature(centers, np.exp(-t + step))) / (2 * step)
-
-    return (4 * central(h / 2) - central(h)) / 3
 
 
 # ---------------------------------------------------------------------------------------------

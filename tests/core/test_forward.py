@@ -5,17 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from scipy import integrate
-from scipy import special as sp
-from scipy import stats as sst
-import math
 import numpy as np
 import pytest
 
-from lib.core import data
 from lib.core import forward as fw
 from lib.core import gaussian as gs
-from lib.core import mixture as mx
 from lib.core import schedules as sch
 from lib.core import stats as lst
 
@@ -78,32 +72,7 @@ def log_ab_abs_bound(betas: np.ndarray) -> float:
     return 2.0 * (betas.size + 2) * EPS * (1.0 + abs(L_T))
 
 
-N_PIX = 10_000  # values per snapshot: mean SE = 1/√N = 0.01, lag-correlation SE = 0.01
-
-
-LAW_STEPS = [1, 10, 100, 400, 1000]
-
-
 Z_MAX = 5.0  # 5 standard errors: two-sided false-alarm probability 5.7e-7 per assertion
-
-
-@pytest.fixture(scope="module")
-def law():
-    rng = np.random.default_rng(20230601)
-    u0 = rng.uniform(-1.0, 1.0, N_PIX)  # one chain per pixel, different starting values
-    betas = sch.linear_betas(1000)
-    return {
-        "u0": u0,
-        "betas": betas,
-        "iterate": fw.iterate_forward(u0, betas, steps=LAW_STEPS, rng=np.random.default_rng(1)),
-        "iterate32": fw.iterate_forward(
-            u0.astype(np.float32), betas, steps=LAW_STEPS, rng=np.random.default_rng(2)
-        ),
-        "trajectory": fw.sample_trajectory(u0, betas, steps=LAW_STEPS, rng=np.random.default_rng(3)),
-        "marginal": np.stack(
-            [fw.sample_marginal(u0, betas, s, rng=np.random.default_rng(100 + s)) for s in LAW_STEPS]
-        ),
-    }
 
 
 def assert_standard_normal(z):
@@ -141,36 +110,6 @@ BAD_STEP = [(6, ValueError, r"must lie in \[0, 5\]"), (-1, ValueError, "must lie
 
 
 Z_MAX_steady_state = 5.0
-
-
-@st.composite
-def gaussian_st(draw, max_n: int = 6):
-    """A mean vector and an SPD covariance of moderate condition (n ≤ max_n)."""
-    n = draw(st.integers(1, max_n))
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((n, n))
-    cov = a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-    mean = rng.standard_normal(n) * draw(st.floats(0.0, 3.0))
-    return mean, cov
-
-
-def kl_direct(mean, cov):
-    """The textbook formula ½[‖μ‖² + tr S − n − ln det S] with slogdet (no stabilisation)."""
-    sign, logdet = np.linalg.slogdet(cov)
-    assert sign > 0
-    return 0.5 * (mean @ mean + np.trace(cov) - mean.size - logdet)
-
-
-def kl_1d_quadrature(centers, a):
-    """KL(p ‖ N(0,1)) for a 1-D mixture by adaptive quadrature (independent of lib's MC)."""
-
-    def integrand(t):
-        lp = mx.mixture_logpdf(np.array([t]), centers, np.sqrt(a), 1 - a)
-        return np.exp(lp) * (lp - sst.norm.logpdf(t))
-
-    value, _ = integrate.quad(integrand, -15, 15, limit=200, points=list(np.sqrt(a) * centers[:, 0]))
-    return value
 
 
 @HYP

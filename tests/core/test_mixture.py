@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from scipy import integrate
 from scipy import special as sp
 from scipy import stats as sst
@@ -18,32 +15,7 @@ from lib.core import gaussian as gs
 from lib.core import mixture as mx
 
 
-EPS = np.finfo(np.float64).eps
-
-
-HYP = settings(max_examples=30, deadline=None, database=None)  # no example database written into the book
-
-
 Z_MAX = 5.0
-
-
-@st.composite
-def gaussian_st(draw, max_n: int = 6):
-    """A mean vector and an SPD covariance of moderate condition (n ≤ max_n)."""
-    n = draw(st.integers(1, max_n))
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((n, n))
-    cov = a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-    mean = rng.standard_normal(n) * draw(st.floats(0.0, 3.0))
-    return mean, cov
-
-
-def kl_direct(mean, cov):
-    """The textbook formula ½[‖μ‖² + tr S − n − ln det S] with slogdet (no stabilisation)."""
-    sign, logdet = np.linalg.slogdet(cov)
-    assert sign > 0
-    return 0.5 * (mean @ mean + np.trace(cov) - mean.size - logdet)
 
 
 def kl_1d_quadrature(centers, a):
@@ -57,27 +29,7 @@ def kl_1d_quadrature(centers, a):
     return value
 
 
-HYP_entropy = settings(max_examples=30, deadline=None, database=None)  # no example database in the book
-
-
 LOG_2PIE = math.log(2 * math.pi * math.e)
-
-
-@st.composite
-def spd_st(draw, max_n: int = 6):
-    """A symmetric positive definite matrix of moderate condition (n ≤ max_n)."""
-    n = draw(st.integers(1, max_n))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    a = rng.standard_normal((n, n)) * draw(st.floats(0.1, 3.0))
-    return a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-
-
-def betas_st(max_size: int = 40, lo: float = 1e-6, hi: float = 0.9):
-    return hnp.arrays(np.float64, st.integers(1, max_size), elements=st.floats(lo, hi))
-
-
-def scipy_entropy(cov) -> float:
-    return float(sst.multivariate_normal(cov=cov).entropy())
 
 
 def _mixture_pdf_1d(centers, a):

@@ -117,17 +117,6 @@ def reflect_padded_operator(v, h=1.0):
     return sp.csr_array(sp.coo_array((vals, (rows, cols)), shape=(n, n)))
 
 
-def exact_1d(x, t, c=1.0, amplitude=0.3):
-    """Exact solution of u_t = u_xx − (c u)_x on [0, 1] with zero flux u_x − c u = 0.
-
-    u = e^{cx} ψ/e^{cx/2} turns the equation into ψ_t = ψ_xx − c²/4 ψ with ψ_x = (c/2) ψ at both
-    ends, solved by ψ = π cos(πx) + (c/2) sin(πx) with rate π² + c²/4.
-    """
-    rate = np.pi**2 + c**2 / 4
-    mode = np.exp(c * x / 2) * (np.pi * np.cos(np.pi * x) + c / 2 * np.sin(np.pi * x))
-    return np.exp(c * x) + amplitude * np.exp(-rate * t) * mode
-
-
 @HYP
 @given(v=positive_st(), u=st.integers(0, 2**32 - 1), h=spacings)
 def test_matrix_is_the_flux_formula(v, u, h):

@@ -17,7 +17,6 @@ seeds = st.integers(0, 2**32 - 1)
 sides = st.integers(1, 6)
 grid_shapes = st.tuples(sides, sides)
 channels = st.sampled_from([None, 1, 3])
-dtypes = st.sampled_from([np.float32, np.float64])
 
 
 @st.composite

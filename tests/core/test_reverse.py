@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats as sst
 import numpy as np
 import pytest
 
@@ -95,18 +94,6 @@ def test_conditional_mean_and_sample():
 
 
 # --- moved from tests/test_reverse.py (the old lib.reverse wrappers are now Mixture methods) ---
-
-
-def brute_posterior_mean(x, centers, ab, h):
-    """Direct formula: weights from explicit Gaussian densities, within-component Wiener mean."""
-    v = ab * h * h + 1 - ab
-    d2 = ((x[:, None, :] - np.sqrt(ab) * centers[None]) ** 2).sum(-1)
-    w = np.exp(-(d2 - d2.min(1, keepdims=True)) / (2 * v))
-    w /= w.sum(1, keepdims=True)
-    comp = centers[None] + (h * h * np.sqrt(ab) / v) * (x[:, None, :] - np.sqrt(ab) * centers[None])
-    return (w[:, :, None] * comp).sum(1)
-
-
 
 
 @SETTINGS

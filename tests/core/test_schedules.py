@@ -5,15 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from scipy import integrate
-from scipy import special as sp
-from scipy import stats as sst
 import math
 import numpy as np
 import pytest
 
-from lib.core import data
-from lib.core import mixture as mx
 from lib.core import schedules as sch
 
 
@@ -73,42 +68,6 @@ def check_cosine(n_steps: int, s: float, max_beta: float) -> None:
     assert np.all(rel <= bound[: last + 1]), (rel / bound[: last + 1]).max()
     # Where clipped, β is exactly max_beta.
     assert np.all(betas[clipped] == max_beta)
-
-
-HYP_steady_state = settings(max_examples=30, deadline=None, database=None)  # no example database written into the book
-
-
-Z_MAX = 5.0
-
-
-@st.composite
-def gaussian_st(draw, max_n: int = 6):
-    """A mean vector and an SPD covariance of moderate condition (n ≤ max_n)."""
-    n = draw(st.integers(1, max_n))
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((n, n))
-    cov = a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-    mean = rng.standard_normal(n) * draw(st.floats(0.0, 3.0))
-    return mean, cov
-
-
-def kl_direct(mean, cov):
-    """The textbook formula ½[‖μ‖² + tr S − n − ln det S] with slogdet (no stabilisation)."""
-    sign, logdet = np.linalg.slogdet(cov)
-    assert sign > 0
-    return 0.5 * (mean @ mean + np.trace(cov) - mean.size - logdet)
-
-
-def kl_1d_quadrature(centers, a):
-    """KL(p ‖ N(0,1)) for a 1-D mixture by adaptive quadrature (independent of lib's MC)."""
-
-    def integrand(t):
-        lp = mx.mixture_logpdf(np.array([t]), centers, np.sqrt(a), 1 - a)
-        return np.exp(lp) * (lp - sst.norm.logpdf(t))
-
-    value, _ = integrate.quad(integrand, -15, 15, limit=200, points=list(np.sqrt(a) * centers[:, 0]))
-    return value
 
 
 def test_alpha_bar_docstring_example():
