@@ -22,9 +22,10 @@ from lib.chapters import other_processes as op
 from lib.chapters.prose import VERDICT_KINDS, Verdict
 from lib.core import processes as pr
 
+from _shared import EPS
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "chapters" / "other_processes.ipynb"
-EPS = np.finfo(np.float64).eps
 
 
 @pytest.fixture(autouse=True)

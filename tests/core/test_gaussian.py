@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats as sst
-import math
 import numpy as np
 import pytest
 
 from lib.core import gaussian as gs
 from lib.core import schedules as sch
 
-
-EPS = np.finfo(np.float64).eps
-
-
-HYP = settings(max_examples=30, deadline=None, database=None)  # no example database written into the book
-
-
-@st.composite
-def gaussian_st(draw, max_n: int = 6):
-    """A mean vector and an SPD covariance of moderate condition (n ≤ max_n)."""
-    n = draw(st.integers(1, max_n))
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((n, n))
-    cov = a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-    mean = rng.standard_normal(n) * draw(st.floats(0.0, 3.0))
-    return mean, cov
+from _shared import EPS, HYP, LOG_2PIE, gaussian_st, scipy_entropy
 
 
 def kl_direct(mean, cov):
@@ -38,12 +21,6 @@ def kl_direct(mean, cov):
     return 0.5 * (mean @ mean + np.trace(cov) - mean.size - logdet)
 
 
-HYP_entropy = settings(max_examples=30, deadline=None, database=None)  # no example database in the book
-
-
-LOG_2PIE = math.log(2 * math.pi * math.e)
-
-
 @st.composite
 def spd_st(draw, max_n: int = 6):
     """A symmetric positive definite matrix of moderate condition (n ≤ max_n)."""
@@ -51,10 +28,6 @@ def spd_st(draw, max_n: int = 6):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     a = rng.standard_normal((n, n)) * draw(st.floats(0.1, 3.0))
     return a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-
-
-def scipy_entropy(cov) -> float:
-    return float(sst.multivariate_normal(cov=cov).entropy())
 
 
 @HYP
@@ -137,7 +110,7 @@ def test_convexity_bound_holds_and_is_tight_for_a_point_mass():
         assert float(gs.kl_gaussian_marginal(mean, cov, a)) < bound
 
 
-@HYP_entropy
+@HYP
 @given(cov=spd_st())
 def test_gaussian_entropy_matches_scipy(cov):
     n = cov.shape[0]
@@ -152,7 +125,7 @@ def test_gaussian_entropy_matches_scipy(cov):
     assert abs(0.5 * np.linalg.slogdet(cov)[1] - h) > 1.0
 
 
-@HYP_entropy
+@HYP
 @given(cov=spd_st(), a=st.floats(1e-3, 1.0))
 def test_gaussian_marginal_entropy_matches_scipy_at_every_step(cov, a):
     n = cov.shape[0]
@@ -179,7 +152,7 @@ def test_gaussian_marginal_entropy_along_a_schedule_and_small_alpha_bar():
         assert excess == pytest.approx(0.5 * x * (lam.sum() - 5), rel=1e-3, abs=1e-14)
 
 
-@HYP_entropy
+@HYP
 @given(cov=spd_st(max_n=4), a=st.floats(1e-3, 0.99))
 def test_gaussian_entropy_rate_is_the_derivative_in_t(cov, a):
     # Central difference in t = −ln ᾱ with step h: error ≤ h²/6 · max|H'''| + 2 eps·|H|/h.

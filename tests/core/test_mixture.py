@@ -14,8 +14,7 @@ from lib.core import data
 from lib.core import gaussian as gs
 from lib.core import mixture as mx
 
-
-Z_MAX = 5.0
+from _shared import LOG_2PIE, Z_MAX, entropy_1d_quadrature, mixture_pdf_1d
 
 
 def kl_1d_quadrature(centers, a):
@@ -26,28 +25,6 @@ def kl_1d_quadrature(centers, a):
         return np.exp(lp) * (lp - sst.norm.logpdf(t))
 
     value, _ = integrate.quad(integrand, -15, 15, limit=200, points=list(np.sqrt(a) * centers[:, 0]))
-    return value
-
-
-LOG_2PIE = math.log(2 * math.pi * math.e)
-
-
-def _mixture_pdf_1d(centers, a):
-    c = np.sqrt(a) * np.asarray(centers, dtype=float).ravel()
-    sd = np.sqrt(1 - a)
-    return lambda x: float(np.mean(sst.norm.pdf(x, c, sd))), c, sd
-
-
-def entropy_1d_quadrature(centers, a) -> float:
-    """−∫ p ln p for the 1-D mixture (1/N) Σ N(√a c_k, 1 − a) (quad, error ~1e-10)."""
-    pdf, c, sd = _mixture_pdf_1d(centers, a)
-
-    def integrand(x):
-        p = pdf(x)
-        return -p * np.log(p) if p > 0 else 0.0
-
-    value, _ = integrate.quad(integrand, c.min() - 14 * sd, c.max() + 14 * sd, limit=400,
-                              points=list(c), epsabs=1e-12, epsrel=1e-12)
     return value
 
 
@@ -175,7 +152,7 @@ def test_mixture_entropy_matches_quadrature_in_1d(method):
     assert np.all(dev <= Z_MAX), dev
     # KL(p ‖ N(0, 1)) by the same estimate and its exact second moment
     for k, a in enumerate(a_all):
-        pdf, c, sd = _mixture_pdf_1d(centers, a)
+        pdf, c, sd = mixture_pdf_1d(centers, a)
         kl, _ = integrate.quad(lambda x: pdf(x) * (np.log(pdf(x)) - sst.norm.logpdf(x)) if pdf(x) > 0 else 0.0,
                                c.min() - 14 * sd, c.max() + 14 * sd, limit=400, points=list(c))
         assert abs(est.kl.value[k] - kl) <= Z_MAX * est.kl.standard_error[k] + 1e-8

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 import numpy as np
 import pytest
@@ -12,17 +12,7 @@ import scipy.sparse.linalg as spla
 from lib.core import _osmosis_solvers
 from lib.core import osmosis as osm
 
-
-EPS = np.finfo(np.float64).eps
-
-
-HYP = settings(max_examples=30, deadline=None, database=None)  # no example database in the book
-
-
-seeds = st.integers(0, 2**32 - 1)
-
-
-taus = st.floats(-3, 5).map(lambda e: 10.0**e)  # τ from 1e-3 to 1e5, log-uniform
+from _shared import EPS, HYP, seeds, taus
 
 
 spacings = st.sampled_from([0.05, 0.5, 1.0, 2.0])

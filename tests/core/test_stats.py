@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats as sst
 import numpy as np
@@ -12,20 +12,13 @@ from lib.core import forward as fw
 from lib.core import schedules as sch
 from lib.core import stats as lst
 
-
-EPS = np.finfo(np.float64).eps
-
-
-HYP = settings(max_examples=30, deadline=None, database=None)  # no example database written into the book
+from _shared import EPS, HYP, HYP40, Z_MAX, assert_standard_normal
 
 
 N_PIX = 10_000  # values per snapshot: mean SE = 1/√N = 0.01, lag-correlation SE = 0.01
 
 
 LAW_STEPS = [1, 10, 100, 400, 1000]
-
-
-Z_MAX = 5.0  # 5 standard errors: two-sided false-alarm probability 5.7e-7 per assertion
 
 
 @pytest.fixture(scope="module")
@@ -45,19 +38,6 @@ def law():
             [fw.sample_marginal(u0, betas, s, rng=np.random.default_rng(100 + s)) for s in LAW_STEPS]
         ),
     }
-
-
-def assert_standard_normal(z):
-    report = lst.normality_report(z)
-    # Mean, variance, skewness, excess kurtosis within Z_MAX standard errors of N(0, 1)
-    # (SEs 1/√n, √(2/(n−1)), √(6/n), √(24/n) for n = N_PIX values).
-    for name, zs in report.z_scores.items():
-        assert abs(zs) < Z_MAX, (name, zs)
-    # KS and moment tests combined (Bonferroni): p > 1e-3 is a 1e-3 false-alarm rate.
-    assert report.pvalue > 1e-3
-
-
-HYP_stats = settings(max_examples=40, deadline=None, database=None)  # no example database written into the book
 
 
 BETAS = sch.linear_betas(100)
@@ -155,7 +135,7 @@ def test_normality_report_flattens_and_needs_100_values():
         lst.normality_report(np.full(200, np.nan))
 
 
-@HYP_stats
+@HYP40
 @given(n=st.integers(2, 10**7), alpha=st.floats(1e-8, 0.5))
 def test_power_at_ratio_one_is_alpha(n, alpha):
     # At the null the two tails have α/2 each; the only error is round-off in 1 ± crit and the
@@ -163,7 +143,7 @@ def test_power_at_ratio_one_is_alpha(n, alpha):
     assert lst.variance_test_power(n, 1.0, alpha) == pytest.approx(alpha, rel=1e-9)
 
 
-@HYP_stats
+@HYP40
 @given(
     n=st.integers(5, 10**6),
     r1=st.floats(1.0, 3.0),
@@ -178,7 +158,7 @@ def test_power_increases_with_ratio(n, r1, factor, alpha):
     assert p2 > p1 or p1 >= 1.0 - 1e-12
 
 
-@HYP_stats
+@HYP40
 @given(n1=st.integers(5, 10**5), factor=st.integers(2, 100), r=st.floats(1.01, 3.0))
 def test_power_increases_with_n(n1, factor, r):
     p1 = lst.variance_test_power(n1, r)
