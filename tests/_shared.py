@@ -129,3 +129,13 @@ def entropy_1d_quadrature(centers, a) -> float:
     value, _ = integrate.quad(integrand, c.min() - 14 * sd, c.max() + 14 * sd, limit=400,
                               points=list(c), epsabs=1e-12, epsrel=1e-12)
     return value
+
+
+def assert_verdicts_point_at_sections(nb, verdicts):
+    """Assert that the notebook ``nb`` (a chapters/conftest ``Notebook``) has a section label for
+    every verdict, renders ``verdict_table(chapter.VERDICTS)`` with its input removed, and has a
+    labelled display equation for every {eq} a verdict cites."""
+    for x in verdicts:
+        assert f"({x.section})=" in nb.text, x.section
+    assert nb.shows_verdicts("chapter.VERDICTS")
+    assert nb.equation_labels() >= {label for x in verdicts for label in nb.eq_refs(x.detail + x.paper)}

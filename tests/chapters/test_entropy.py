@@ -28,7 +28,8 @@ from lib.core import gaussian as gauss
 from lib.core import mixture as mix
 from lib.core import schedules as sch
 
-from _shared import EPS, HYP, LOG_2PIE, Z_MAX, betas_st, entropy_1d_quadrature, scipy_entropy
+from _shared import (EPS, HYP, LOG_2PIE, Z_MAX, assert_verdicts_point_at_sections, betas_st,
+                     entropy_1d_quadrature, scipy_entropy)
 
 Curve = chapter.Curve
 
@@ -426,11 +427,7 @@ def test_explorer_follows_the_sliders_and_samples_once_per_scale(monkeypatch):
 
 
 def test_verdicts_point_at_sections_of_the_notebook(notebook):
-    nb = notebook("entropy")
-    for x in chapter.VERDICTS:
-        assert f"({x.section})=" in nb.text, x.section
-    assert nb.shows_verdicts("chapter.VERDICTS")
-    assert nb.equation_labels() >= {label for x in chapter.VERDICTS for label in nb.eq_refs(x.detail + x.paper)}
+    assert_verdicts_point_at_sections(notebook("entropy"), chapter.VERDICTS)
 
 
 def test_verdicts_are_what_the_checks_establish():

@@ -25,7 +25,7 @@ from lib.core import forward as fw
 from lib.core import schedules as sch
 from lib.core import stats as lst
 
-from _shared import EPS, HYP, betas_st
+from _shared import EPS, HYP, assert_verdicts_point_at_sections, betas_st
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,11 +451,7 @@ def test_explorer_recomputes_on_every_control():
 
 
 def test_verdicts_point_at_sections_of_the_notebook(notebook):
-    nb = notebook("semigroup")
-    for x in chapter.VERDICTS:
-        assert f"({x.section})=" in nb.text, x.section
-    assert nb.shows_verdicts("chapter.VERDICTS")
-    assert nb.equation_labels() >= {label for x in chapter.VERDICTS for label in nb.eq_refs(x.detail + x.paper)}
+    assert_verdicts_point_at_sections(notebook("semigroup"), chapter.VERDICTS)
 
 
 def test_verdicts_are_what_the_checks_establish():
