@@ -44,8 +44,6 @@ CENTERS = np.array([[-1.0, 0.5], [0.8, 0.9], [0.2, -1.0], [1.0, -0.4]])
 
 seeds = st.integers(0, 2**32 - 1)
 
-taus = st.floats(-3, 5).map(lambda e: 10.0**e)  # τ from 1e-3 to 1e5, log-uniform
-
 grid_shapes = st.tuples(st.integers(1, 6), st.integers(1, 6))
 
 channels = st.sampled_from([None, 1, 3])

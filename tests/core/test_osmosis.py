@@ -12,7 +12,10 @@ import scipy.sparse.linalg as spla
 from lib.core import _osmosis_solvers
 from lib.core import osmosis as osm
 
-from _shared import EPS, HYP, seeds, taus
+from _shared import EPS, HYP, seeds
+
+
+taus = st.floats(-3, 5).map(lambda e: 10.0**e)  # τ from 1e-3 to 1e5, log-uniform
 
 
 spacings = st.sampled_from([0.05, 0.5, 1.0, 2.0])
