@@ -1,21 +1,11 @@
-"""Shared by the companion tests: the Agg backend, closing figures after each test, and a
-check that a figure reads well in the book's column."""
+"""Fixtures of the companion tests: a check that a figure reads well in the book's column, and
+readers of the chapter notebooks (the Agg backend and closing figures are in tests/conftest.py)."""
 
 import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import pytest
 from matplotlib.text import Text
 
 from lib.chapters import common
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def _readable(figure):

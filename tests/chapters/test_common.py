@@ -5,7 +5,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-import lib
 from lib.core import forward as fwd, schedules as sch, stats as st
 from lib.chapters import common, prose
 

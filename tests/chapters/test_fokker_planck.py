@@ -5,13 +5,15 @@ exact mixture laws are tested in tests/core/test_fokker_planck.py."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from lib.chapters import fokker_planck as chapter
 from lib.core import fokker_planck as fp
 from lib.core import forward as fw
 from lib.core import schedules as sch
+
+from _shared import HYP
 
 
 def test_step_moments_match_monte_carlo():
@@ -26,7 +28,7 @@ def test_step_moments_match_monte_carlo():
     assert abs(m1[-1] - (-0.5 * beta * 3.0)) > 4.5 * se1[-1]
 
 
-@settings(max_examples=30, deadline=None)
+@HYP
 @given(beta=st.floats(1e-4, 0.5), x=st.floats(-5, 5))
 def test_step_moments_leading_order(beta, x):
     m1, m2 = chapter.step_moments(x, beta)
@@ -35,7 +37,7 @@ def test_step_moments_leading_order(beta, x):
     assert abs(m2 - beta) <= beta**2 * x * x + 1e-15
 
 
-@settings(max_examples=30, deadline=None)
+@HYP
 @given(beta=st.floats(1e-4, 0.9), i=st.integers(1, 300))
 def test_effective_rate_is_exact(beta, i):
     betas = sch.constant_betas(beta, i)

@@ -11,6 +11,8 @@ from lib.core import forward as fw
 from lib.core import schedules as sch
 from lib.core import stats as lst
 
+from _shared import assert_verdicts_point_at_sections
+
 
 def test_schedules_figure(readable):
     fig = readable(chapter.schedules_figure([sch.linear_betas(50), sch.cosine_betas(50)],
@@ -107,11 +109,7 @@ def test_signal_correlation_matches_its_expectation_and_the_null():
 
 
 def test_verdicts_point_at_sections_of_the_notebook(notebook):
-    nb = notebook("forward_process")
-    for x in chapter.VERDICTS:
-        assert f"({x.section})=" in nb.text, x.section
-    assert nb.shows_verdicts("chapter.VERDICTS")
-    assert nb.equation_labels() >= {label for x in chapter.VERDICTS for label in nb.eq_refs(x.detail + x.paper)}
+    assert_verdicts_point_at_sections(notebook("forward_process"), chapter.VERDICTS)
 
 
 def test_verdicts_are_what_the_checks_establish():

@@ -4,18 +4,15 @@ import json
 import re
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from lib.chapters import new_images as ch  # noqa: E402
-from lib.chapters.prose import VERDICT_KINDS, Verdict  # noqa: E402
-from lib.core import data as ds  # noqa: E402
-from lib.core import local_scores as ls  # noqa: E402
-from lib.core import schedules as sch  # noqa: E402
+from lib.chapters import new_images as ch
+from lib.chapters.prose import VERDICT_KINDS, Verdict
+from lib.core import data as ds
+from lib.core import local_scores as ls
+from lib.core import schedules as sch
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "chapters" / "new_images.ipynb"
 

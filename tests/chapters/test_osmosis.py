@@ -15,13 +15,15 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from lib.chapters import osmosis as chapter
 from lib.chapters.common import Curve
 from lib.core import gaussian as gauss
 from lib.core import osmosis as osm
+
+from _shared import EPS, HYP, seeds
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "chapters" / "osmosis.ipynb"
 
@@ -70,18 +72,6 @@ def test_player_and_explorer():
     explorer.controls["when"].value = 2
     v = chapter.noise_guidance(f.shape, 5.0, np.random.default_rng(0))
     np.testing.assert_allclose(explorer.result, osm.steady_state(f, v))  # the last position is w
-
-
-EPS = np.finfo(np.float64).eps
-
-
-HYP = settings(max_examples=30, deadline=None, database=None)  # no example database in the book
-
-
-seeds = st.integers(0, 2**32 - 1)
-
-
-taus = st.floats(-3, 5).map(lambda e: 10.0**e)  # τ from 1e-3 to 1e5, log-uniform
 
 
 def exact_1d(x, t, c=1.0, amplitude=0.3):
@@ -302,7 +292,6 @@ def test_small_helpers():
     stack = np.array([[1.0, 2.0], [1.5, 1.5], [1.0, 2.0 + 3e-3]])
     assert chapter.mass_error(stack, np.array([1.0, 2.0])) == pytest.approx(1e-3)
     assert chapter.mass_error(stack[2], np.array([1.0, 2.0])) == pytest.approx(1e-3)
-
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,11 +10,6 @@ import json
 import re
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -22,15 +17,10 @@ from lib.chapters import other_processes as op
 from lib.chapters.prose import VERDICT_KINDS, Verdict
 from lib.core import processes as pr
 
+from _shared import EPS
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "chapters" / "other_processes.ipynb"
-EPS = np.finfo(np.float64).eps
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

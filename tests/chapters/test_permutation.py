@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from lib.chapters import permutation as chapter
@@ -25,27 +25,9 @@ from lib.core import schedules as sch
 from lib.core import stats as st_
 from lib.core.permutations import GridPermutation as GP
 
-HYP = settings(max_examples=40, deadline=None, database=None)
-seeds = st.integers(0, 2**32 - 1)
-grid_shapes = st.tuples(st.integers(1, 6), st.integers(1, 6))
-channels = st.sampled_from([None, 1, 3])
+from _shared import HYP40, Z_MAX, channels, grid_shapes, image_for, perm_st, seeds
+
 dtypes = st.sampled_from([np.float32, np.float64])
-
-
-def perm_st(shape):
-    """Every kind of bijection the chapter uses: shuffles, cyclic translations, quarter turns,
-    flips, and a shuffle after a quarter turn (between two grids if the grid is not square)."""
-    def shuffled_turn(k_seed):
-        turn = GP.rotation90(shape, k_seed[0])
-        return GP.random(turn.out_shape, np.random.default_rng(k_seed[1])).compose(turn)
-
-    return st.one_of(
-        seeds.map(lambda seed: GP.random(shape, np.random.default_rng(seed))),
-        st.tuples(st.integers(-9, 9), st.integers(-9, 9)).map(lambda d: GP.translation(shape, d)),
-        st.integers(-5, 5).map(lambda k: GP.rotation90(shape, k)),
-        st.sampled_from([0, 1]).map(lambda axis: GP.flip(shape, axis)),
-        st.tuples(st.integers(0, 3), seeds).map(shuffled_turn),
-    )
 
 
 @st.composite
@@ -59,17 +41,12 @@ def schedule_st(draw):
     return sch.cosine_betas(T)
 
 
-def image_for(shape, c, rng, dtype=np.float64):
-    full = shape if c is None else shape + (c,)
-    return rng.uniform(-1, 1, size=full).astype(dtype)
-
-
 # ---------------------------------------------------------------------------------------------
 # Eq. (4) with caller-supplied noise (what coupled_trajectories relies on): identical to the chain
 # ---------------------------------------------------------------------------------------------
 
 
-@HYP
+@HYP40
 @given(shape=grid_shapes, c=channels, dtype=dtypes, beta=st.floats(1e-6, 1 - 1e-6), seed=seeds)
 def test_forward_step_with_noise_is_forward_step(shape, c, dtype, beta, seed):
     u = image_for(shape, c, np.random.default_rng(seed), dtype)
@@ -80,7 +57,7 @@ def test_forward_step_with_noise_is_forward_step(shape, c, dtype, beta, seed):
     np.testing.assert_array_equal(out, ref)  # same operations, same order: bit for bit
 
 
-@HYP
+@HYP40
 @given(shape=grid_shapes, c=channels, dtype=dtypes, betas=schedule_st(), seed=seeds)
 def test_caller_noise_stack_or_source_is_the_chain(shape, c, dtype, betas, seed):
     f = image_for(shape, c, np.random.default_rng(seed), dtype)
@@ -115,7 +92,7 @@ def test_caller_noise_validation():
 # ---------------------------------------------------------------------------------------------
 
 
-@HYP
+@HYP40
 @given(shape=grid_shapes, c=channels, dtype=dtypes, betas=schedule_st(), seed=seeds, data=st.data())
 def test_proposition3_bit_exact(shape, c, dtype, betas, seed, data):
     P = data.draw(perm_st(shape))
@@ -266,7 +243,7 @@ def test_gaussian_smoothing_is_channelwise_and_validated(cat_small):
 # What the proof uses: white noise. Smoothed noise breaks the invariance in law.
 # ---------------------------------------------------------------------------------------------
 
-Z_MAX = 5.0  # |t| > 5 with 29 degrees of freedom has probability 2.4e-5 under the null
+# Z_MAX = 5: |t| > 5 with 29 degrees of freedom has probability 2.4e-5 under the null
 
 
 def neighbour_stats(f, P, kind, seed, T=30):

@@ -18,6 +18,8 @@ from lib.core import schedules as sch
 from lib.core import stats as st
 from lib.core.mixture import Mixture
 
+from _shared import CENTERS
+
 NOTEBOOK = Path(__file__).resolve().parents[2] / "chapters" / "reverse.ipynb"
 
 
@@ -64,9 +66,6 @@ def test_player_and_explorer():
     assert not np.array_equal(start, final)
     explorer.controls["h"].value = 0.2
     assert not np.array_equal(explorer.result, final)
-
-
-CENTERS = np.array([[-1.0, 0.5], [0.8, 0.9], [0.2, -1.0], [1.0, -0.4]])
 
 
 def test_empirical_sampler_memorises_and_matches_marginals():
@@ -137,7 +136,6 @@ def test_marginal_report_size_and_power():
     assert np.all(bad["p"] < 1e-3)  # five steps off is detected by the noise-level feature
     with pytest.raises(ValueError):
         chapter.marginal_report(states, [5, 20], CENTERS, betas, 0.1, rng, shift=50)
-
 
 
 def test_verdict_section_exists_and_matches_the_checks():

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy import special as sp
 from scipy import stats as sst
@@ -26,21 +26,7 @@ from lib.core import forward as fw
 from lib.core import gaussian as gauss
 from lib.core import schedules as sch
 
-EPS = np.finfo(np.float64).eps
-HYP = settings(max_examples=30, deadline=None, database=None)  # no example database written into the book
-Z_MAX = 5.0
-
-
-@st.composite
-def gaussian_st(draw, max_n: int = 6):
-    """A mean vector and an SPD covariance of moderate condition (n ≤ max_n)."""
-    n = draw(st.integers(1, max_n))
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((n, n))
-    cov = a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-    mean = rng.standard_normal(n) * draw(st.floats(0.0, 3.0))
-    return mean, cov
+from _shared import EPS, HYP, Z_MAX, gaussian_st
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 import numpy as np
@@ -10,11 +10,7 @@ import pytest
 
 from lib.core import data
 
-
-EPS = np.finfo(np.float64).eps
-
-
-HYP = settings(max_examples=40, deadline=None, database=None)  # no example database written into the book
+from _shared import EPS, HYP40
 
 
 LUMA = np.array([0.299, 0.587, 0.114])
@@ -68,7 +64,7 @@ def test_cat_factor_three_shape():
     assert data.cat(grey=True, factor=7).shape == (300 // 7, 451 // 7)
 
 
-@HYP
+@HYP40
 @given(
     image=hnp.arrays(
         np.float64,
@@ -145,7 +141,7 @@ def test_to_unit_range_endpoints():
     assert data.to_unit_range(np.uint8(255)).dtype == np.float64
 
 
-@HYP
+@HYP40
 @given(v=hnp.arrays(np.uint8, st.integers(1, 50)))
 def test_to_unit_range_affine_and_monotone(v):
     out = data.to_unit_range(v)

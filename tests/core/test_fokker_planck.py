@@ -7,12 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from lib.core import fokker_planck as fp
 from lib.core import forward, osmosis, schedules
+
+from _shared import HYP
 
 # the bimodal start law used throughout: 0.6 N(-2, 0.3²) + 0.4 N(1.5, 0.5²)
 W, M, S = (0.6, 0.4), (-2.0, 1.5), (0.3, 0.5)
@@ -22,7 +24,7 @@ def l1(p, q, h):
     return h * np.abs(np.asarray(p) - np.asarray(q)).sum(axis=-1)
 
 
-@settings(max_examples=30)
+@HYP
 @given(beta=st.floats(1e-4, 0.9), i=st.integers(1, 300))
 def test_osmosis_time_and_effective_rate_are_exact(beta, i):
     betas = schedules.constant_betas(beta, i)

@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from scipy import integrate
-from scipy import special as sp
-from scipy import stats as sst
-import math
 import numpy as np
 import pytest
 
-from lib.core import data
 from lib.core import forward as fw
 from lib.core import gaussian as gs
-from lib.core import mixture as mx
 from lib.core import schedules as sch
-from lib.core import stats as lst
 
-
-EPS = np.finfo(np.float64).eps
+from _shared import EPS, HYP, Z_MAX, assert_standard_normal, betas_st, seeds
 
 
 EPS32 = float(np.finfo(np.float32).eps)
-
-
-HYP = settings(max_examples=30, deadline=None, database=None)  # no example database written into the book
-
-
-seeds = st.integers(0, 2**32 - 1)
 
 
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=5)
 
 
 betas_01 = st.floats(1e-6, 1 - 1e-6)
-
-
-def betas_st(max_size: int = 30, lo: float = 1e-6, hi: float = 0.5):
-    return hnp.arrays(np.float64, st.integers(1, max_size), elements=st.floats(lo, hi))
 
 
 @st.composite
@@ -78,44 +60,6 @@ def log_ab_abs_bound(betas: np.ndarray) -> float:
     return 2.0 * (betas.size + 2) * EPS * (1.0 + abs(L_T))
 
 
-N_PIX = 10_000  # values per snapshot: mean SE = 1/√N = 0.01, lag-correlation SE = 0.01
-
-
-LAW_STEPS = [1, 10, 100, 400, 1000]
-
-
-Z_MAX = 5.0  # 5 standard errors: two-sided false-alarm probability 5.7e-7 per assertion
-
-
-@pytest.fixture(scope="module")
-def law():
-    rng = np.random.default_rng(20230601)
-    u0 = rng.uniform(-1.0, 1.0, N_PIX)  # one chain per pixel, different starting values
-    betas = sch.linear_betas(1000)
-    return {
-        "u0": u0,
-        "betas": betas,
-        "iterate": fw.iterate_forward(u0, betas, steps=LAW_STEPS, rng=np.random.default_rng(1)),
-        "iterate32": fw.iterate_forward(
-            u0.astype(np.float32), betas, steps=LAW_STEPS, rng=np.random.default_rng(2)
-        ),
-        "trajectory": fw.sample_trajectory(u0, betas, steps=LAW_STEPS, rng=np.random.default_rng(3)),
-        "marginal": np.stack(
-            [fw.sample_marginal(u0, betas, s, rng=np.random.default_rng(100 + s)) for s in LAW_STEPS]
-        ),
-    }
-
-
-def assert_standard_normal(z):
-    report = lst.normality_report(z)
-    # Mean, variance, skewness, excess kurtosis within Z_MAX standard errors of N(0, 1)
-    # (SEs 1/√n, √(2/(n−1)), √(6/n), √(24/n) for n = N_PIX values).
-    for name, zs in report.z_scores.items():
-        assert abs(zs) < Z_MAX, (name, zs)
-    # KS and moment tests combined (Bonferroni): p > 1e-3 is a 1e-3 false-alarm rate.
-    assert report.pvalue > 1e-3
-
-
 BETAS5 = sch.constant_betas(0.1, 5)
 
 
@@ -138,39 +82,6 @@ FUNCS = ["forward_step", "iterate_forward", "sample_marginal", "sample_trajector
 
 
 BAD_STEP = [(6, ValueError, r"must lie in \[0, 5\]"), (-1, ValueError, "must lie in"), (1.5, TypeError, "must hold integers")]
-
-
-Z_MAX_steady_state = 5.0
-
-
-@st.composite
-def gaussian_st(draw, max_n: int = 6):
-    """A mean vector and an SPD covariance of moderate condition (n ≤ max_n)."""
-    n = draw(st.integers(1, max_n))
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((n, n))
-    cov = a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-    mean = rng.standard_normal(n) * draw(st.floats(0.0, 3.0))
-    return mean, cov
-
-
-def kl_direct(mean, cov):
-    """The textbook formula ½[‖μ‖² + tr S − n − ln det S] with slogdet (no stabilisation)."""
-    sign, logdet = np.linalg.slogdet(cov)
-    assert sign > 0
-    return 0.5 * (mean @ mean + np.trace(cov) - mean.size - logdet)
-
-
-def kl_1d_quadrature(centers, a):
-    """KL(p ‖ N(0,1)) for a 1-D mixture by adaptive quadrature (independent of lib's MC)."""
-
-    def integrand(t):
-        lp = mx.mixture_logpdf(np.array([t]), centers, np.sqrt(a), 1 - a)
-        return np.exp(lp) * (lp - sst.norm.logpdf(t))
-
-    value, _ = integrate.quad(integrand, -15, 15, limit=200, points=list(np.sqrt(a) * centers[:, 0]))
-    return value
 
 
 @HYP
@@ -279,7 +190,7 @@ def test_iterate_forward_accepts_float_steps_that_are_integers():
 
 
 @HYP
-@given(betas=betas_st(), data=st.data())
+@given(betas=betas_st(max_size=30), data=st.data())
 def test_transition_coefficients_semigroup(betas, data):
     T = betas.size
     a, b, c = sorted(data.draw(st.lists(st.integers(0, T), min_size=3, max_size=3)))
@@ -300,7 +211,7 @@ def test_transition_coefficients_semigroup(betas, data):
 
 
 @HYP
-@given(betas=betas_st(), data=st.data())
+@given(betas=betas_st(max_size=30), data=st.data())
 def test_marginal_coefficients_are_eq5(betas, data):
     i = data.draw(st.integers(0, betas.size))
     scale, var = fw.marginal_coefficients(betas, i)
@@ -314,7 +225,7 @@ def test_marginal_coefficients_are_eq5(betas, data):
 
 
 @HYP
-@given(betas=betas_st(), data=st.data())
+@given(betas=betas_st(max_size=30), data=st.data())
 def test_one_step_transition_is_eq3(betas, data):
     i = data.draw(st.integers(1, betas.size))
     scale, var = fw.transition_coefficients(betas, i - 1, i)
@@ -350,7 +261,7 @@ def test_transition_variance_relative_accuracy_tiny_betas():
 
 
 @HYP
-@given(u0=state_st(), betas=betas_st(), seed=seeds, data=st.data())
+@given(u0=state_st(), betas=betas_st(max_size=30), seed=seeds, data=st.data())
 def test_sample_marginal_is_eq5_with_same_noise(u0, betas, seed, data):
     step = data.draw(st.integers(0, betas.size))
     u_before = u0.copy()
@@ -516,7 +427,7 @@ def test_transition_coefficients_bad_steps(start, stop, exc, pattern):
 
 def test_gaussian_marginal_moments_match_the_forward_process():
     # Sample U_0 ~ N(m, Σ), push it through Eq. (5) with lib.core.forward, compare moments within
-    # Z_MAX_steady_state standard errors (mean SE: sqrt(var/N); covariance entries: sqrt((S_jj S_kk + S_jk²)/N)).
+    # Z_MAX standard errors (mean SE: sqrt(var/N); covariance entries: sqrt((S_jj S_kk + S_jk²)/N)).
     rng = np.random.default_rng(11)
     mean = np.array([1.0, -2.0, 0.5])
     cov = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, -0.3], [0.0, -0.3, 0.5]])
@@ -527,11 +438,11 @@ def test_gaussian_marginal_moments_match_the_forward_process():
     a = sch.alpha_bar(betas)[step]
     mu, s = gs.gaussian_marginal_moments(mean, cov, a)
     n = ui.shape[0]
-    assert np.all(np.abs(ui.mean(0) - mu) <= Z_MAX_steady_state * np.sqrt(np.diag(s) / n))
+    assert np.all(np.abs(ui.mean(0) - mu) <= Z_MAX * np.sqrt(np.diag(s) / n))
     se_cov = np.sqrt((np.outer(np.diag(s), np.diag(s)) + s**2) / n)
-    assert np.all(np.abs(np.cov(ui.T) - s) <= Z_MAX_steady_state * se_cov)
+    assert np.all(np.abs(np.cov(ui.T) - s) <= Z_MAX * se_cov)
     # The wrong scaling ᾱ·m (instead of √ᾱ·m) is rejected.
-    assert np.any(np.abs(ui.mean(0) - a * mean) > Z_MAX_steady_state * np.sqrt(np.diag(s) / n))
+    assert np.any(np.abs(ui.mean(0) - a * mean) > Z_MAX * np.sqrt(np.diag(s) / n))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-from scipy import integrate
-from scipy import special as sp
 from scipy import stats as sst
-import math
 import numpy as np
 import pytest
-import tracemalloc
 
-from lib.core import data
 from lib.core import gaussian as gs
-from lib.core import mixture as mx
 from lib.core import schedules as sch
 
-
-EPS = np.finfo(np.float64).eps
-
-
-HYP = settings(max_examples=30, deadline=None, database=None)  # no example database written into the book
-
-
-Z_MAX = 5.0
-
-
-@st.composite
-def gaussian_st(draw, max_n: int = 6):
-    """A mean vector and an SPD covariance of moderate condition (n ≤ max_n)."""
-    n = draw(st.integers(1, max_n))
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((n, n))
-    cov = a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-    mean = rng.standard_normal(n) * draw(st.floats(0.0, 3.0))
-    return mean, cov
+from _shared import EPS, HYP, LOG_2PIE, gaussian_st, scipy_entropy
 
 
 def kl_direct(mean, cov):
@@ -47,23 +21,6 @@ def kl_direct(mean, cov):
     return 0.5 * (mean @ mean + np.trace(cov) - mean.size - logdet)
 
 
-def kl_1d_quadrature(centers, a):
-    """KL(p ‖ N(0,1)) for a 1-D mixture by adaptive quadrature (independent of lib's MC)."""
-
-    def integrand(t):
-        lp = mx.mixture_logpdf(np.array([t]), centers, np.sqrt(a), 1 - a)
-        return np.exp(lp) * (lp - sst.norm.logpdf(t))
-
-    value, _ = integrate.quad(integrand, -15, 15, limit=200, points=list(np.sqrt(a) * centers[:, 0]))
-    return value
-
-
-HYP_entropy = settings(max_examples=30, deadline=None, database=None)  # no example database in the book
-
-
-LOG_2PIE = math.log(2 * math.pi * math.e)
-
-
 @st.composite
 def spd_st(draw, max_n: int = 6):
     """A symmetric positive definite matrix of moderate condition (n ≤ max_n)."""
@@ -71,47 +28,6 @@ def spd_st(draw, max_n: int = 6):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     a = rng.standard_normal((n, n)) * draw(st.floats(0.1, 3.0))
     return a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-
-
-def betas_st(max_size: int = 40, lo: float = 1e-6, hi: float = 0.9):
-    return hnp.arrays(np.float64, st.integers(1, max_size), elements=st.floats(lo, hi))
-
-
-def scipy_entropy(cov) -> float:
-    return float(sst.multivariate_normal(cov=cov).entropy())
-
-
-def _mixture_pdf_1d(centers, a):
-    c = np.sqrt(a) * np.asarray(centers, dtype=float).ravel()
-    sd = np.sqrt(1 - a)
-    return lambda x: float(np.mean(sst.norm.pdf(x, c, sd))), c, sd
-
-
-def entropy_1d_quadrature(centers, a) -> float:
-    """−∫ p ln p for the 1-D mixture (1/N) Σ N(√a c_k, 1 − a) (quad, error ~1e-10)."""
-    pdf, c, sd = _mixture_pdf_1d(centers, a)
-
-    def integrand(x):
-        p = pdf(x)
-        return -p * np.log(p) if p > 0 else 0.0
-
-    value, _ = integrate.quad(integrand, c.min() - 14 * sd, c.max() + 14 * sd, limit=400,
-                              points=list(c), epsabs=1e-12, epsrel=1e-12)
-    return value
-
-
-def rate_1d_quadrature(centers, a, h: float = 2e-3) -> float:
-    """dH/dt at t = −ln a by Richardson-extrapolated central differences of the quadrature.
-
-    Truncation O(h⁴ H⁽⁵⁾) and quadrature error ~1e-11 / h: together below 1e-6 for the cases used.
-    """
-    t = -np.log(a)
-
-    def central(step):
-        return (entropy_1d_quadrature(centers, np.exp(-t - step))
-                - entropy_1d_quadrature(centers, np.exp(-t + step))) / (2 * step)
-
-    return (4 * central(h / 2) - central(h)) / 3
 
 
 @HYP
@@ -194,7 +110,7 @@ def test_convexity_bound_holds_and_is_tight_for_a_point_mass():
         assert float(gs.kl_gaussian_marginal(mean, cov, a)) < bound
 
 
-@HYP_entropy
+@HYP
 @given(cov=spd_st())
 def test_gaussian_entropy_matches_scipy(cov):
     n = cov.shape[0]
@@ -209,7 +125,7 @@ def test_gaussian_entropy_matches_scipy(cov):
     assert abs(0.5 * np.linalg.slogdet(cov)[1] - h) > 1.0
 
 
-@HYP_entropy
+@HYP
 @given(cov=spd_st(), a=st.floats(1e-3, 1.0))
 def test_gaussian_marginal_entropy_matches_scipy_at_every_step(cov, a):
     n = cov.shape[0]
@@ -236,7 +152,7 @@ def test_gaussian_marginal_entropy_along_a_schedule_and_small_alpha_bar():
         assert excess == pytest.approx(0.5 * x * (lam.sum() - 5), rel=1e-3, abs=1e-14)
 
 
-@HYP_entropy
+@HYP
 @given(cov=spd_st(max_n=4), a=st.floats(1e-3, 0.99))
 def test_gaussian_entropy_rate_is_the_derivative_in_t(cov, a):
     # Central difference in t = −ln ᾱ with step h: error ≤ h²/6 · max|H'''| + 2 eps·|H|/h.
@@ -252,8 +168,6 @@ def test_gaussian_entropy_rate_is_the_derivative_in_t(cov, a):
     # Wrong variant: the derivative in ᾱ instead of t differs by the factor −ᾱ.
     if abs(rate) > 1e-3:
         assert rate != pytest.approx(-rate / a, rel=1e-3)
-
-
 
 
 def test_closed_forms_reject_bad_input():

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from scipy import integrate
 from scipy import special as sp
 from scipy import stats as sst
@@ -17,33 +14,7 @@ from lib.core import data
 from lib.core import gaussian as gs
 from lib.core import mixture as mx
 
-
-EPS = np.finfo(np.float64).eps
-
-
-HYP = settings(max_examples=30, deadline=None, database=None)  # no example database written into the book
-
-
-Z_MAX = 5.0
-
-
-@st.composite
-def gaussian_st(draw, max_n: int = 6):
-    """A mean vector and an SPD covariance of moderate condition (n ≤ max_n)."""
-    n = draw(st.integers(1, max_n))
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((n, n))
-    cov = a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-    mean = rng.standard_normal(n) * draw(st.floats(0.0, 3.0))
-    return mean, cov
-
-
-def kl_direct(mean, cov):
-    """The textbook formula ½[‖μ‖² + tr S − n − ln det S] with slogdet (no stabilisation)."""
-    sign, logdet = np.linalg.slogdet(cov)
-    assert sign > 0
-    return 0.5 * (mean @ mean + np.trace(cov) - mean.size - logdet)
+from _shared import LOG_2PIE, Z_MAX, entropy_1d_quadrature, mixture_pdf_1d
 
 
 def kl_1d_quadrature(centers, a):
@@ -54,48 +25,6 @@ def kl_1d_quadrature(centers, a):
         return np.exp(lp) * (lp - sst.norm.logpdf(t))
 
     value, _ = integrate.quad(integrand, -15, 15, limit=200, points=list(np.sqrt(a) * centers[:, 0]))
-    return value
-
-
-HYP_entropy = settings(max_examples=30, deadline=None, database=None)  # no example database in the book
-
-
-LOG_2PIE = math.log(2 * math.pi * math.e)
-
-
-@st.composite
-def spd_st(draw, max_n: int = 6):
-    """A symmetric positive definite matrix of moderate condition (n ≤ max_n)."""
-    n = draw(st.integers(1, max_n))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    a = rng.standard_normal((n, n)) * draw(st.floats(0.1, 3.0))
-    return a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-
-
-def betas_st(max_size: int = 40, lo: float = 1e-6, hi: float = 0.9):
-    return hnp.arrays(np.float64, st.integers(1, max_size), elements=st.floats(lo, hi))
-
-
-def scipy_entropy(cov) -> float:
-    return float(sst.multivariate_normal(cov=cov).entropy())
-
-
-def _mixture_pdf_1d(centers, a):
-    c = np.sqrt(a) * np.asarray(centers, dtype=float).ravel()
-    sd = np.sqrt(1 - a)
-    return lambda x: float(np.mean(sst.norm.pdf(x, c, sd))), c, sd
-
-
-def entropy_1d_quadrature(centers, a) -> float:
-    """−∫ p ln p for the 1-D mixture (1/N) Σ N(√a c_k, 1 − a) (quad, error ~1e-10)."""
-    pdf, c, sd = _mixture_pdf_1d(centers, a)
-
-    def integrand(x):
-        p = pdf(x)
-        return -p * np.log(p) if p > 0 else 0.0
-
-    value, _ = integrate.quad(integrand, c.min() - 14 * sd, c.max() + 14 * sd, limit=400,
-                              points=list(c), epsabs=1e-12, epsrel=1e-12)
     return value
 
 
@@ -223,7 +152,7 @@ def test_mixture_entropy_matches_quadrature_in_1d(method):
     assert np.all(dev <= Z_MAX), dev
     # KL(p ‖ N(0, 1)) by the same estimate and its exact second moment
     for k, a in enumerate(a_all):
-        pdf, c, sd = _mixture_pdf_1d(centers, a)
+        pdf, c, sd = mixture_pdf_1d(centers, a)
         kl, _ = integrate.quad(lambda x: pdf(x) * (np.log(pdf(x)) - sst.norm.logpdf(x)) if pdf(x) > 0 else 0.0,
                                c.min() - 14 * sd, c.max() + 14 * sd, limit=400, points=list(c))
         assert abs(est.kl.value[k] - kl) <= Z_MAX * est.kl.standard_error[k] + 1e-8

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 import numpy as np
 import pytest
@@ -12,14 +12,7 @@ import scipy.sparse.linalg as spla
 from lib.core import _osmosis_solvers
 from lib.core import osmosis as osm
 
-
-EPS = np.finfo(np.float64).eps
-
-
-HYP = settings(max_examples=30, deadline=None, database=None)  # no example database in the book
-
-
-seeds = st.integers(0, 2**32 - 1)
+from _shared import EPS, HYP, seeds
 
 
 taus = st.floats(-3, 5).map(lambda e: 10.0**e)  # τ from 1e-3 to 1e5, log-uniform
@@ -115,17 +108,6 @@ def reflect_padded_operator(v, h=1.0):
             cols += [qq, pp]
             vals += [-a, -b]
     return sp.csr_array(sp.coo_array((vals, (rows, cols)), shape=(n, n)))
-
-
-def exact_1d(x, t, c=1.0, amplitude=0.3):
-    """Exact solution of u_t = u_xx − (c u)_x on [0, 1] with zero flux u_x − c u = 0.
-
-    u = e^{cx} ψ/e^{cx/2} turns the equation into ψ_t = ψ_xx − c²/4 ψ with ψ_x = (c/2) ψ at both
-    ends, solved by ψ = π cos(πx) + (c/2) sin(πx) with rate π² + c²/4.
-    """
-    rate = np.pi**2 + c**2 / 4
-    mode = np.exp(c * x / 2) * (np.pi * np.cos(np.pi * x) + c / 2 * np.sin(np.pi * x))
-    return np.exp(c * x) + amplitude * np.exp(-rate * t) * mode
 
 
 @HYP

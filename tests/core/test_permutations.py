@@ -6,39 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats as sst
 
 from lib.core.permutations import GridPermutation as GP
 
-HYP = settings(max_examples=40, deadline=None, database=None)
-seeds = st.integers(0, 2**32 - 1)
-sides = st.integers(1, 6)
-grid_shapes = st.tuples(sides, sides)
-channels = st.sampled_from([None, 1, 3])
-dtypes = st.sampled_from([np.float32, np.float64])
-
-
-@st.composite
-def perm_st(draw, shape):
-    """A permutation of the given grid: shuffle, translation, rotation, flip or a composition."""
-    kind = draw(st.sampled_from(["shuffle", "translation", "rotation", "flip", "composed"]))
-    if kind == "shuffle":
-        return GP.random(shape, np.random.default_rng(draw(seeds)))
-    if kind == "translation":
-        return GP.translation(shape, (draw(st.integers(-9, 9)), draw(st.integers(-9, 9))))
-    if kind == "rotation":
-        return GP.rotation90(shape, draw(st.integers(-5, 5)))
-    if kind == "flip":
-        return GP.flip(shape, draw(st.sampled_from([0, 1])))
-    q = GP.rotation90(shape, draw(st.integers(0, 3)))
-    return GP.random(q.out_shape, np.random.default_rng(draw(seeds))).compose(q)
-
-
-def image_for(shape, c, rng, dtype=np.float64):
-    full = shape if c is None else shape + (c,)
-    return rng.uniform(-1, 1, size=full).astype(dtype)
+from _shared import HYP40, channels, grid_shapes, image_for, perm_st, seeds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -46,7 +20,7 @@ def image_for(shape, c, rng, dtype=np.float64):
 # ---------------------------------------------------------------------------------------------
 
 
-@HYP
+@HYP40
 @given(shape=grid_shapes, c=channels, dy=st.integers(-20, 20), dx=st.integers(-20, 20), seed=seeds)
 def test_translation_is_np_roll(shape, c, dy, dx, seed):
     f = image_for(shape, c, np.random.default_rng(seed))
@@ -55,7 +29,7 @@ def test_translation_is_np_roll(shape, c, dy, dx, seed):
     assert P.out_shape == shape
 
 
-@HYP
+@HYP40
 @given(shape=grid_shapes, c=channels, k=st.integers(-6, 6), seed=seeds)
 def test_rotation_is_np_rot90_including_non_square(shape, c, k, seed):
     f = image_for(shape, c, np.random.default_rng(seed))
@@ -67,7 +41,7 @@ def test_rotation_is_np_rot90_including_non_square(shape, c, k, seed):
     assert out.shape[:2] == P.out_shape
 
 
-@HYP
+@HYP40
 @given(shape=grid_shapes, c=channels, axis=st.sampled_from([0, 1]), seed=seeds)
 def test_flip_is_np_flip(shape, c, axis, seed):
     f = image_for(shape, c, np.random.default_rng(seed))
@@ -84,7 +58,7 @@ def test_colour_channels_move_together():
             np.testing.assert_array_equal(out[r, c], f[y, x])  # the whole colour vector moves
 
 
-@HYP
+@HYP40
 @given(shape=grid_shapes, c=channels, seed=seeds, data=st.data())
 def test_apply_moves_values_only(shape, c, seed, data):
     P = data.draw(perm_st(shape))
@@ -98,7 +72,7 @@ def test_apply_moves_values_only(shape, c, seed, data):
         np.testing.assert_array_equal(a, b)
 
 
-@HYP
+@HYP40
 @given(shape=grid_shapes, c=channels, seed=seeds, data=st.data())
 def test_group_laws(shape, c, seed, data):
     P = data.draw(perm_st(shape))

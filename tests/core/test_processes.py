@@ -27,9 +27,9 @@ from lib.core import schedules as sch
 from lib.core import _processes_kernels as _kernels
 from lib.core import processes as pr
 
-EPS = np.finfo(np.float64).eps
+from _shared import EPS, Z_MAX
+
 HYP = settings(max_examples=25, deadline=None, database=None)
-Z_MAX = 5.0
 
 
 def shapes_st():

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from scipy import stats as sst
 import numpy as np
 import pytest
 
@@ -13,8 +12,7 @@ from lib.core import stats as lstats
 from lib.core.mixture import Mixture
 from lib.core import schedules as sch
 
-
-SETTINGS = settings(max_examples=30, deadline=None)
+from _shared import CENTERS, HYP
 
 
 def brute_posterior_mean(x, centers, ab, h):
@@ -27,10 +25,7 @@ def brute_posterior_mean(x, centers, ab, h):
     return (w[:, :, None] * comp).sum(1)
 
 
-CENTERS = np.array([[-1.0, 0.5], [0.8, 0.9], [0.2, -1.0], [1.0, -0.4]])
-
-
-@SETTINGS
+@HYP
 @given(T=st.integers(2, 60), step=st.integers(1, 60), sched=st.sampled_from(["linear", "cosine"]))
 def test_ddpm_coefficients_equal_gaussian_conditioning(T, step, sched):
     step = min(step, T)
@@ -97,19 +92,7 @@ def test_conditional_mean_and_sample():
 # --- moved from tests/test_reverse.py (the old lib.reverse wrappers are now Mixture methods) ---
 
 
-def brute_posterior_mean(x, centers, ab, h):
-    """Direct formula: weights from explicit Gaussian densities, within-component Wiener mean."""
-    v = ab * h * h + 1 - ab
-    d2 = ((x[:, None, :] - np.sqrt(ab) * centers[None]) ** 2).sum(-1)
-    w = np.exp(-(d2 - d2.min(1, keepdims=True)) / (2 * v))
-    w /= w.sum(1, keepdims=True)
-    comp = centers[None] + (h * h * np.sqrt(ab) / v) * (x[:, None, :] - np.sqrt(ab) * centers[None])
-    return (w[:, :, None] * comp).sum(1)
-
-
-
-
-@SETTINGS
+@HYP
 @given(
     ab=st.floats(0.01, 0.999),
     h=st.floats(0.0, 1.0),
@@ -124,7 +107,7 @@ def test_posterior_mean_matches_brute_force(ab, h, seed):
     np.testing.assert_allclose(got, brute_posterior_mean(x, centers, ab, h), atol=1e-12)
 
 
-@SETTINGS
+@HYP
 @given(ab=st.floats(0.05, 0.95), h=st.floats(0.0, 0.8), seed=st.integers(0, 2**31))
 def test_score_is_gradient_of_logpdf_and_tweedie(ab, h, seed):
     rng = np.random.default_rng(seed)
@@ -149,7 +132,7 @@ def test_posterior_mean_is_stable_far_out():
     assert np.all(np.isfinite(got)) and got[0, 0] == pytest.approx(1.0)
 
 
-@SETTINGS
+@HYP
 @given(T=st.integers(2, 40), step=st.integers(1, 40), h=st.floats(0.05, 2.0),
        f=st.floats(-2, 2), u=st.floats(-3, 3))
 def test_reverse_mean_is_exact_for_one_gaussian(T, step, h, f, u):

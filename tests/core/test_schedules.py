@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-from scipy import integrate
-from scipy import special as sp
-from scipy import stats as sst
 import math
 import numpy as np
 import pytest
 
-from lib.core import data
-from lib.core import mixture as mx
 from lib.core import schedules as sch
 
-
-EPS = np.finfo(np.float64).eps
-
-
-HYP = settings(max_examples=40, deadline=None, database=None)  # no example database written into the book
-
-
-def betas_st(max_size: int = 40, lo: float = 1e-6, hi: float = 0.5):
-    """Schedules with β in [lo, hi]; with hi = 0.5 and T ≤ 40, ᾱ_T ≥ 2^-40 (no underflow)."""
-    return hnp.arrays(
-        np.float64,
-        st.integers(1, max_size),
-        elements=st.floats(lo, hi, allow_nan=False, allow_infinity=False),
-    )
+from _shared import EPS, HYP40, betas_st
 
 
 def cumprod_bound(betas: np.ndarray) -> np.ndarray:
@@ -75,47 +56,11 @@ def check_cosine(n_steps: int, s: float, max_beta: float) -> None:
     assert np.all(betas[clipped] == max_beta)
 
 
-HYP_steady_state = settings(max_examples=30, deadline=None, database=None)  # no example database written into the book
-
-
-Z_MAX = 5.0
-
-
-@st.composite
-def gaussian_st(draw, max_n: int = 6):
-    """A mean vector and an SPD covariance of moderate condition (n ≤ max_n)."""
-    n = draw(st.integers(1, max_n))
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((n, n))
-    cov = a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-    mean = rng.standard_normal(n) * draw(st.floats(0.0, 3.0))
-    return mean, cov
-
-
-def kl_direct(mean, cov):
-    """The textbook formula ½[‖μ‖² + tr S − n − ln det S] with slogdet (no stabilisation)."""
-    sign, logdet = np.linalg.slogdet(cov)
-    assert sign > 0
-    return 0.5 * (mean @ mean + np.trace(cov) - mean.size - logdet)
-
-
-def kl_1d_quadrature(centers, a):
-    """KL(p ‖ N(0,1)) for a 1-D mixture by adaptive quadrature (independent of lib's MC)."""
-
-    def integrand(t):
-        lp = mx.mixture_logpdf(np.array([t]), centers, np.sqrt(a), 1 - a)
-        return np.exp(lp) * (lp - sst.norm.logpdf(t))
-
-    value, _ = integrate.quad(integrand, -15, 15, limit=200, points=list(np.sqrt(a) * centers[:, 0]))
-    return value
-
-
 def test_alpha_bar_docstring_example():
     np.testing.assert_allclose(sch.alpha_bar([0.5, 0.5]), [1.0, 0.5, 0.25], rtol=4 * EPS)
 
 
-@HYP
+@HYP40
 @given(betas=betas_st())
 def test_alpha_bar_matches_cumprod(betas):
     ab = sch.alpha_bar(betas)
@@ -129,7 +74,7 @@ def test_alpha_bar_matches_cumprod(betas):
     assert np.all(rel <= bound), (rel / bound).max()
 
 
-@HYP
+@HYP40
 @given(betas=betas_st())
 def test_alpha_bar_strictly_decreasing_and_in_unit_interval(betas):
     # Each factor 1 − β_j ≤ 1 − 1e-6 differs from 1 by far more than the relative round-off
@@ -139,7 +84,7 @@ def test_alpha_bar_strictly_decreasing_and_in_unit_interval(betas):
     assert np.all((ab[1:] > 0) & (ab[1:] < 1))
 
 
-@HYP
+@HYP40
 @given(betas=betas_st())
 def test_log_alpha_bar_is_log_of_alpha_bar(betas):
     log_ab = sch.log_alpha_bar(betas)
@@ -176,7 +121,7 @@ def test_linear_defaults_are_ho_et_al():
     np.testing.assert_allclose(np.diff(betas), (0.02 - 1e-4) / 999, rtol=0, atol=4 * EPS * 0.02)
 
 
-@HYP
+@HYP40
 @given(
     n_steps=st.integers(1, 300),
     beta_start=st.floats(1e-6, 0.5),
@@ -200,7 +145,7 @@ def test_cosine_defaults():
     assert np.all(np.diff(betas) > 0)
 
 
-@HYP
+@HYP40
 @given(
     n_steps=st.integers(1, 300),
     s=st.floats(1e-4, 0.2),
@@ -210,7 +155,7 @@ def test_cosine_matches_formula_where_unclipped(n_steps, s, max_beta):
     check_cosine(n_steps, s, max_beta)
 
 
-@HYP
+@HYP40
 @given(beta=st.floats(1e-9, 1 - 1e-9), n_steps=st.integers(1, 200))
 def test_constant_betas(beta, n_steps):
     betas = sch.constant_betas(beta, n_steps)

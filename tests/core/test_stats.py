@@ -2,87 +2,23 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-from scipy import integrate
-from scipy import special as sp
 from scipy import stats as sst
-import math
 import numpy as np
 import pytest
 
 from lib.core import forward as fw
-from lib.core import mixture as mx
 from lib.core import schedules as sch
 from lib.core import stats as lst
 
-
-EPS = np.finfo(np.float64).eps
-
-
-EPS32 = float(np.finfo(np.float32).eps)
-
-
-HYP = settings(max_examples=30, deadline=None, database=None)  # no example database written into the book
-
-
-seeds = st.integers(0, 2**32 - 1)
-
-
-shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=5)
-
-
-betas_01 = st.floats(1e-6, 1 - 1e-6)
-
-
-def betas_st(max_size: int = 30, lo: float = 1e-6, hi: float = 0.5):
-    return hnp.arrays(np.float64, st.integers(1, max_size), elements=st.floats(lo, hi))
-
-
-@st.composite
-def state_st(draw, dtype=None):
-    """A small array u of float64, float32 or integer dtype with moderate values."""
-    dtype = draw(st.sampled_from([np.float64, np.float32, np.int64, np.int32])) if dtype is None else dtype
-    shape = draw(shapes)
-    if np.dtype(dtype).kind == "f":
-        elements = st.floats(-100, 100, width=np.dtype(dtype).itemsize * 8)
-    else:
-        elements = st.integers(-100, 100)
-    return draw(hnp.arrays(dtype, shape, elements=elements))
-
-
-def work_dtype(dtype) -> np.dtype:
-    return np.dtype(np.float32) if np.dtype(dtype) == np.float32 else np.dtype(np.float64)
-
-
-def manual_step(u, beta, noise):
-    """Eq. (4) in the working precision of ``noise``: √(1−β)·u + √β·G."""
-    t = noise.dtype.type
-    return t(np.sqrt(1.0 - beta)) * u.astype(noise.dtype) + t(np.sqrt(beta)) * noise
-
-
-def same_state(a: np.random.Generator, b: np.random.Generator) -> bool:
-    return a.bit_generator.state == b.bit_generator.state
-
-
-def log_ab_abs_bound(betas: np.ndarray) -> float:
-    """Absolute round-off bound of any ln ᾱ_i or difference of two: 2·(T+2)·eps·(1+|L_T|).
-
-    A same-sign cumulative sum of T correctly rounded terms has absolute error ≤ (1+T/2)·eps·|L_T|
-    (see test_schedules); a difference of two such sums at most doubles it.
-    """
-    L_T = float(np.sum(np.log1p(-betas)))
-    return 2.0 * (betas.size + 2) * EPS * (1.0 + abs(L_T))
+from _shared import EPS, HYP, HYP40, Z_MAX, assert_standard_normal
 
 
 N_PIX = 10_000  # values per snapshot: mean SE = 1/√N = 0.01, lag-correlation SE = 0.01
 
 
 LAW_STEPS = [1, 10, 100, 400, 1000]
-
-
-Z_MAX = 5.0  # 5 standard errors: two-sided false-alarm probability 5.7e-7 per assertion
 
 
 @pytest.fixture(scope="module")
@@ -104,77 +40,7 @@ def law():
     }
 
 
-def assert_standard_normal(z):
-    report = lst.normality_report(z)
-    # Mean, variance, skewness, excess kurtosis within Z_MAX standard errors of N(0, 1)
-    # (SEs 1/√n, √(2/(n−1)), √(6/n), √(24/n) for n = N_PIX values).
-    for name, zs in report.z_scores.items():
-        assert abs(zs) < Z_MAX, (name, zs)
-    # KS and moment tests combined (Bonferroni): p > 1e-3 is a 1e-3 false-alarm rate.
-    assert report.pvalue > 1e-3
-
-
-BETAS5 = sch.constant_betas(0.1, 5)
-
-
-def call_all(u0=np.zeros(3), betas=BETAS5, steps=(1, 3), step=2, beta=0.1):
-    """The four samplers with the given arguments, each with a fresh Generator."""
-    make = lambda: np.random.default_rng(0)  # noqa: E731
-    return {
-        "forward_step": lambda: fw.forward_step(u0, beta, rng=make()),
-        "iterate_forward": lambda: fw.iterate_forward(u0, betas, steps=steps, rng=make()),
-        "sample_marginal": lambda: fw.sample_marginal(u0, betas, step, rng=make()),
-        "sample_trajectory": lambda: fw.sample_trajectory(u0, betas, steps=steps, rng=make()),
-    }
-
-
-def u_name(func: str) -> str:
-    return "u" if func == "forward_step" else "u0"
-
-
-FUNCS = ["forward_step", "iterate_forward", "sample_marginal", "sample_trajectory"]
-
-
-BAD_STEP = [(6, ValueError, r"must lie in \[0, 5\]"), (-1, ValueError, "must lie in"), (1.5, TypeError, "must hold integers")]
-
-
-HYP_stats = settings(max_examples=40, deadline=None, database=None)  # no example database written into the book
-
-
 BETAS = sch.linear_betas(100)
-
-
-Z_MAX_steady_state = 5.0
-
-
-@st.composite
-def gaussian_st(draw, max_n: int = 6):
-    """A mean vector and an SPD covariance of moderate condition (n ≤ max_n)."""
-    n = draw(st.integers(1, max_n))
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((n, n))
-    cov = a @ a.T / n + draw(st.floats(0.05, 2.0)) * np.eye(n)
-    mean = rng.standard_normal(n) * draw(st.floats(0.0, 3.0))
-    return mean, cov
-
-
-def kl_direct(mean, cov):
-    """The textbook formula ½[‖μ‖² + tr S − n − ln det S] with slogdet (no stabilisation)."""
-    sign, logdet = np.linalg.slogdet(cov)
-    assert sign > 0
-    return 0.5 * (mean @ mean + np.trace(cov) - mean.size - logdet)
-
-
-def kl_1d_quadrature(centers, a):
-    """KL(p ‖ N(0,1)) for a 1-D mixture by adaptive quadrature (independent of lib's MC)."""
-
-    def integrand(t):
-        lp = mx.mixture_logpdf(np.array([t]), centers, np.sqrt(a), 1 - a)
-        return np.exp(lp) * (lp - sst.norm.logpdf(t))
-
-    value, _ = integrate.quad(integrand, -15, 15, limit=200, points=list(np.sqrt(a) * centers[:, 0]))
-    return value
 
 
 @pytest.mark.parametrize("sampler", ["iterate", "iterate32", "trajectory", "marginal"])
@@ -269,7 +135,7 @@ def test_normality_report_flattens_and_needs_100_values():
         lst.normality_report(np.full(200, np.nan))
 
 
-@HYP_stats
+@HYP40
 @given(n=st.integers(2, 10**7), alpha=st.floats(1e-8, 0.5))
 def test_power_at_ratio_one_is_alpha(n, alpha):
     # At the null the two tails have α/2 each; the only error is round-off in 1 ± crit and the
@@ -277,7 +143,7 @@ def test_power_at_ratio_one_is_alpha(n, alpha):
     assert lst.variance_test_power(n, 1.0, alpha) == pytest.approx(alpha, rel=1e-9)
 
 
-@HYP_stats
+@HYP40
 @given(
     n=st.integers(5, 10**6),
     r1=st.floats(1.0, 3.0),
@@ -292,7 +158,7 @@ def test_power_increases_with_ratio(n, r1, factor, alpha):
     assert p2 > p1 or p1 >= 1.0 - 1e-12
 
 
-@HYP_stats
+@HYP40
 @given(n1=st.integers(5, 10**5), factor=st.integers(2, 100), r=st.floats(1.01, 3.0))
 def test_power_increases_with_n(n1, factor, r):
     p1 = lst.variance_test_power(n1, r)
@@ -472,8 +338,6 @@ def test_lag_correlations_needs_two_rows():
         lst.lag_correlations(np.zeros((1, 10)))
     with pytest.raises(ValueError, match="at least two innovations"):
         lst.lag_correlations(np.zeros(1))
-
-
 
 
 def test_projection_ks_test_one_test_two_distributions():
