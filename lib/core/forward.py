@@ -294,16 +294,27 @@ def sample_trajectory(u0, betas, steps, rng: np.random.Generator) -> np.ndarray:
     log_ab = log_alpha_bar(betas)
     steps = check_steps(steps, log_ab.size - 1)
     check_rng(rng)
+
+    def bridge(u, previous, step):
+        log_ratio = log_ab[step] - log_ab[previous]
+        noise = rng.standard_normal(u.shape, dtype=u.dtype)
+        _step(u, u.dtype.type(np.exp(0.5 * log_ratio)), u.dtype.type(np.sqrt(-np.expm1(log_ratio))), noise)
+        return u
+
+    return _snapshots(u, steps, bridge)
+
+
+def _snapshots(u: np.ndarray, steps: np.ndarray, advance) -> np.ndarray:
+    """The states of a chain at the increasing ``steps``, from ``u`` at step 0:
+    ``advance(u, s, s')`` returns the state at s' from the state at s (it may work in place).
+    The one snapshot-keeping loop of the core (also used by :mod:`lib.core.processes`)."""
     check_memory(float(steps.size) * u.size, f"the snapshots (len(steps) = {steps.size} × u0.size = {u.size})",
                  u.itemsize)
     out = np.empty((steps.size,) + u.shape, dtype=u.dtype)
     previous = 0
     for k, step in enumerate(steps.tolist()):
         if step > previous:
-            log_ratio = log_ab[step] - log_ab[previous]
-            noise = rng.standard_normal(u.shape, dtype=u.dtype)
-            _step(u, u.dtype.type(np.exp(0.5 * log_ratio)),
-                  u.dtype.type(np.sqrt(-np.expm1(log_ratio))), noise)
+            u = advance(u, previous, step)
         out[k] = u
         previous = step
     return out

@@ -46,6 +46,7 @@ from ._processes_kernels import GaussianInformation, MarkovCheck, MixtureInforma
 from ._validation import (ArgumentTypeError, as_float_array, broadcast_to_shape, check_betas, check_choice,
                           check_log_scale, check_memory, check_positive_int, check_positive_real,
                           check_real, check_rng, check_shape, check_step, check_steps, check_work)
+from .forward import _snapshots
 from .schedules import log_alpha_bar as _log_alpha_bar
 
 # The result records MarkovCheck, GaussianInformation and MixtureInformation are returned,
@@ -361,16 +362,7 @@ class DiagonalGaussianProcess:
         steps = check_steps(steps, self.n_steps)
         check_rng(rng)
         u = self._as_state(u0, "u0")
-        check_memory(float(steps.size) * u.size, f"the snapshots (len(steps) = {steps.size} × u0.size = {u.size})",
-                     u.itemsize)
-        out = np.empty((steps.size,) + u.shape, dtype=u.dtype)
-        previous = 0
-        for k, step in enumerate(steps.tolist()):
-            if step > previous:
-                u = self._sample(u, previous, step, rng, None)
-            out[k] = u
-            previous = step
-        return out
+        return _snapshots(u, steps, lambda u, previous, step: self._sample(u, previous, step, rng, None))
 
 
 # ---------------------------------------------------------------------------------------------
