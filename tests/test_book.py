@@ -28,8 +28,6 @@ from urllib.parse import unquote, urlparse
 import pytest
 import yaml
 
-# Under pytest-xdist (--dist loadgroup): one worker builds the book once (session fixture) and checks every page.
-pytestmark = pytest.mark.xdist_group("book")
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML_DIR = ROOT / "_build" / "html"
@@ -52,6 +50,12 @@ def _numbered_chapters() -> list[str]:
 
 
 PAGES = _toc_pages()
+
+
+def _by_page(names):
+    """Parameters grouped by page for pytest-xdist (--dist loadgroup): every check of one page
+    runs on the worker that opened it, and the pages are spread over the workers."""
+    return [pytest.param(name, id=name, marks=pytest.mark.xdist_group(f"page:{name}")) for name in names]
 CHAPTER_PAGES = [p for p in PAGES if p.startswith("chapters/")]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -66,12 +70,37 @@ FIGURES = "images outside a numbered, captioned figure with a real alt text"
 
 
 @pytest.fixture(scope="session")
-def built_book() -> Path:
-    """Build the book exactly as the README says (strict: warnings are errors).
+def built_book(tmp_path_factory) -> Path:
+    """Build the book exactly as the README says (strict: warnings are errors), once per run.
 
+    Under pytest-xdist the page checks are spread over the workers: the first worker to get here
+    builds, the others wait on a lock and use that build (a marker named after the run's id).
     BOOK_BUILT=1 reuses the book already in _build/html (to iterate on the browser checks)."""
     if os.environ.get("BOOK_BUILT") == "1" and (HTML_DIR / "index.html").exists():
         return HTML_DIR
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        _build_book()
+        return HTML_DIR
+    import fcntl
+
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this run
+    with open(shared / "book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        marker = shared / f"book-{run}"
+        if not marker.exists():
+            try:
+                _build_book()
+                marker.write_text("")
+            except BaseException as error:
+                marker.write_text(str(error))
+                raise
+        failure = marker.read_text()
+    assert not failure, failure
+    return HTML_DIR
+
+
+def _build_book() -> None:
     shutil.rmtree(HTML_DIR, ignore_errors=True)  # a clean build: no page left over from an older one
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     command = [str(jupyter_book), "build", "--all", "-W", "-n", "--keep-going", str(ROOT)]
@@ -80,7 +109,6 @@ def built_book() -> Path:
     # the README's build command ends by printing the book to PDF
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "print_book.py")], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, f"printing the book failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return HTML_DIR
 
 
 class _Ids(html.parser.HTMLParser):
@@ -556,7 +584,7 @@ def inspected(built_book, browser):
     return get
 
 
-@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("name", _by_page(PAGES))
 def test_page_in_browser(name, inspected):
     problems, info = inspected(name)
     own_test = (WEIGHT, FIGURES)
@@ -565,30 +593,18 @@ def test_page_in_browser(name, inspected):
         assert info["equations"] > 5 and info["images"] >= 5 and info["citations"], info
 
 
-@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("name", _by_page(PAGES))
 def test_page_weight(name, inspected):
     """Every page, with everything it loads, at most 3 MB as GitHub Pages sends it (gzip)."""
     problems, info = inspected(name)
-    WEIGHTS[name] = info["served"]
+    # one line per page in _build/screenshots/weights/ (the workers write side by side)
+    (SHOTS / "weights").mkdir(parents=True, exist_ok=True)
+    (SHOTS / "weights" / (name.replace("/", "__") + ".txt")).write_text(
+        f"{name:40s} {info['served'] / 1e6:6.2f} MB (gzip, as served)\n", encoding="utf-8")
     assert not problems[WEIGHT]
 
 
-WEIGHTS: dict[str, int] = {}
-
-
-def test_page_weight_table(inspected):
-    """Print each page's weight as served (run after test_page_weight; measures what is missing)."""
-    for name in PAGES:
-        WEIGHTS.setdefault(name, inspected(name)[1]["served"])
-    lines = [f"{'page':40s} {'MB (gzip, as served)':>22s}"]
-    lines += [f"{name:40s} {WEIGHTS[name] / 1e6:22.2f}{'  > budget' if WEIGHTS[name] > PAGE_BUDGET else ''}" for name in PAGES]
-    table = "\n".join(lines)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    (SHOTS / "page-weights.txt").write_text(table + "\n", encoding="utf-8")
-    print("\n" + table)
-
-
-@pytest.mark.parametrize("name", CHAPTER_PAGES)
+@pytest.mark.parametrize("name", _by_page(CHAPTER_PAGES))
 def test_figures_are_numbered(name, inspected):
     """Every image of a chapter sits in a numbered figure with a caption and an alt text that
     says what it shows (not the file's path)."""
@@ -596,7 +612,7 @@ def test_figures_are_numbered(name, inspected):
     assert not problems[FIGURES]
 
 
-@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("name", _by_page(PAGES))
 def test_page_on_a_phone(name, built_book, browser):
     """390x844 touch screen: nothing wider than the screen; on chapter pages, the navigation (☰)
     and page-contents drawers open when tapped and close again."""
