@@ -21,7 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Shown", "Values", "Verdict", "VERDICT_KINDS", "format_number", "verdict_table"]
+__all__ = ["Shown", "Values", "VALUES_MIME", "Verdict", "VERDICT_KINDS", "format_number", "verdict_table"]
+
+# The MIME type under which a displayed Values object carries every number as its {eval} shows
+# it. _ext/stored_outputs.py reads it back when the book is built from notebooks nbmake has
+# already executed (the test run), so that {eval} needs no second execution.
+VALUES_MIME = "application/vnd.diffusion-book.values+json"
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 _EXPONENT = re.compile(r"^([-+]?[\d.]+)e([-+]\d+)$")
@@ -91,6 +96,7 @@ class Values:
     def __init__(self):
         object.__setattr__(self, "_shown", {})
         object.__setattr__(self, "_raw", {})
+        object.__setattr__(self, "_changed", set())  # names added again with another text
 
     def add(self, name: str, value, spec: str = "") -> None:
         """Store ``value`` formatted with ``spec``. Returns None, so that a cell ending in
@@ -98,7 +104,10 @@ class Values:
         in a figure cell it would become a second, empty figure)."""
         if not isinstance(name, str) or not self._NAME.match(name):
             raise ValueError(f"name must be a Python identifier (letters, digits, _), got {name!r}")
-        self._shown[name] = Shown(format_number(value, spec))
+        shown = Shown(format_number(value, spec))
+        if name in self._shown and self._shown[name] != shown:
+            self._changed.add(name)
+        self._shown[name] = shown
         self._raw[name] = value
 
     def raw(self, name: str):
@@ -118,6 +127,21 @@ class Values:
 
     def __len__(self) -> int:
         return len(self._shown)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Displayed (a chapter's last cell): a table of every number the text quotes, and the
+        same numbers under :data:`VALUES_MIME`, each as the ``{eval}`` role would receive it
+        (``text/plain``). A name that was added again with another text is listed apart: its
+        stored value could differ from what the text showed where it was quoted."""
+        rows = "\n".join(f"| `{name}` | {_cell(text)} |" for name, text in self._shown.items())
+        return {
+            "text/markdown": f"The numbers this chapter quotes ({len(self)}):\n\n| name | shown as |\n|---|---|\n{rows}",
+            "text/plain": f"{len(self)} numbers quoted in the text",
+            VALUES_MIME: {
+                "values": {name: {"text/plain": str(text)} for name, text in self._shown.items()},
+                "changed": sorted(self._changed),
+            },
+        }
 
 
 VERDICT_KINDS = ("holds", "holds with correction", "fails")
