@@ -6,8 +6,8 @@ critical or serious accessibility violation (axe-core), every image of a chapter
 captioned figure, and no page heavier than 3 MB as a gzip-serving host (GitHub Pages) sends it.
 On a phone (390x844) and a tablet (820x1180): the navigation and page-contents drawers open and
 close, and no page is wider than the screen.
-A full-page screenshot of each page (desktop and phone) is saved under ``_build/screenshots/``
-for a person to look at.
+A full-page screenshot of each page with a problem (desktop or phone) is saved under
+``_build/screenshots/`` for a person to look at.
 """
 
 from __future__ import annotations
@@ -50,12 +50,6 @@ def _numbered_chapters() -> list[str]:
 
 
 PAGES = _toc_pages()
-
-
-def _by_page(names):
-    """Parameters grouped by page for pytest-xdist (--dist loadgroup): every check of one page
-    runs on the worker that opened it, and the pages are spread over the workers."""
-    return [pytest.param(name, id=name, marks=pytest.mark.xdist_group(f"page:{name}")) for name in names]
 CHAPTER_PAGES = [p for p in PAGES if p.startswith("chapters/")]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -64,51 +58,103 @@ PAGE_BUDGET = 3_000_000  # bytes per page as a gzip-serving host sends them (iss
 # Content types a gzip-serving host (GitHub Pages, most CDNs) compresses; images and fonts are
 # already compressed and are sent as they are.
 COMPRESSED_TYPES = ("text/", "javascript", "json", "xml", "svg")
-# Problem kinds that have their own test (see test_page_weight and test_figures_are_numbered).
+# Two kinds of problem by name: test_page checks figures on chapter pages only.
 WEIGHT = "heavier than 3 MB as served (gzip)"
 FIGURES = "images outside a numbered, captioned figure with a real alt text"
 
 
 @pytest.fixture(scope="session")
-def built_book(tmp_path_factory) -> Path:
-    """Build the book exactly as the README says (strict: warnings are errors), once per run.
+def built_book(tmp_path_factory, executed_notebooks) -> Path:
+    """Build the book with the README's build command (strict: warnings are errors), once per
+    run, from the notebooks nbmake has executed in this run (tests/conftest.py,
+    _ext/stored_outputs.py): a notebook is not executed twice. One that nbmake did not run
+    (deselected, failed) is executed by the build itself. The command's second half, printing
+    the PDF, starts in the background as soon as the HTML is there (see ``printed_book``).
 
-    Under pytest-xdist the page checks are spread over the workers: the first worker to get here
-    builds, the others wait on a lock and use that build (a marker named after the run's id).
+    Under pytest-xdist the first worker to get here builds; another that needs the book
+    meanwhile waits on a lock and uses that build (a marker named after the run's id).
     BOOK_BUILT=1 reuses the book already in _build/html (to iterate on the browser checks)."""
     if os.environ.get("BOOK_BUILT") == "1" and (HTML_DIR / "index.html").exists():
         return HTML_DIR
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run is None:
-        _build_book()
-        return HTML_DIR
-    import fcntl
-
-    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this run
-    with open(shared / "book.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        marker = shared / f"book-{run}"
+    shared = _run_folder(tmp_path_factory)
+    with _lock(shared):
+        marker = shared / "book-built"
         if not marker.exists():
             try:
-                _build_book()
+                _build_book(executed_notebooks)
+                _start_printing(shared)
                 marker.write_text("")
             except BaseException as error:
-                marker.write_text(str(error))
+                marker.write_text(str(error) or repr(error))
                 raise
         failure = marker.read_text()
     assert not failure, failure
     return HTML_DIR
 
 
-def _build_book() -> None:
+@pytest.fixture(scope="session")
+def printed_book(built_book, tmp_path_factory) -> Path:
+    """The built book once tools/print_book.py (started by ``built_book``) has printed its PDF."""
+    if os.environ.get("BOOK_BUILT") == "1":
+        return built_book
+    import time
+
+    done = _run_folder(tmp_path_factory) / "printed"
+    deadline = time.monotonic() + PRINT_TIMEOUT_S
+    while not done.exists():
+        assert time.monotonic() < deadline, f"printing the book took longer than {PRINT_TIMEOUT_S} s"
+        time.sleep(0.5)
+    code, log = done.read_text().split("\n", 1)
+    assert code.strip() == "0", f"printing the book failed:\n{log[-3000:]}"
+    return built_book
+
+
+PRINT_TIMEOUT_S = 600
+
+
+def _run_folder(tmp_path_factory) -> Path:
+    """A folder of this test run, the same for every pytest-xdist worker."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+class _lock:
+    """An exclusive lock over the workers of this run (a file lock in the run's folder)."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / "book.lock"
+
+    def __enter__(self):
+        import fcntl
+
+        self.handle = open(self.path, "w")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc):
+        self.handle.close()  # releases the lock
+
+
+def _build_book(executed: Path | None = None) -> None:
     shutil.rmtree(HTML_DIR, ignore_errors=True)  # a clean build: no page left over from an older one
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     command = [str(jupyter_book), "build", "--all", "-W", "-n", "--keep-going", str(ROOT)]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    env = dict(os.environ, BOOK_EXECUTED_NOTEBOOKS=str(executed)) if executed else None
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
     assert result.returncode == 0, f"book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    # the README's build command ends by printing the book to PDF
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "print_book.py")], capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0, f"printing the book failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+
+
+def _start_printing(shared: Path) -> None:
+    """Start the README build command's second half, tools/print_book.py, in the background: the
+    page checks need only the HTML and go on while Chromium prints. It writes its exit code and
+    output to ``shared / "printed"`` (first line the code), atomically, when it ends."""
+    script = (
+        "import os, subprocess, sys\n"
+        "r = subprocess.run([sys.executable, sys.argv[1]], capture_output=True, text=True, cwd=sys.argv[2])\n"
+        "open(sys.argv[3] + '.part', 'w').write(f'{r.returncode}\\n{r.stdout}{r.stderr}')\n"
+        "os.replace(sys.argv[3] + '.part', sys.argv[3])\n"
+    )
+    subprocess.Popen([sys.executable, "-c", script, str(ROOT / "tools" / "print_book.py"), str(ROOT), str(shared / "printed")],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 class _Ids(html.parser.HTMLParser):
@@ -170,18 +216,40 @@ CONTROLS_JS = """() => document.querySelectorAll(
   'script[type="application/vnd.jupyter.widget-view+json"]').length"""
 
 
+# A control is alive if the cell output around it changes when it is used (the whole page for a
+# control outside any output). Compared inside the browser: serialising a long page through the
+# protocol for every control cost seconds a page.
+REMEMBER_JS = "el => { window.__beforeControl = (el.closest('.cell_output') || document.body).innerHTML; }"
+CHANGED_JS = "el => (el.closest('.cell_output') || document.body).innerHTML !== window.__beforeControl"
+CONTROL_TIMEOUT_MS = 2_000  # a live control answers within a frame; a dead one costs this much
+
+
+def _changes(page, control, use) -> bool:
+    """Whether using the control (``use()``) changes its output within CONTROL_TIMEOUT_MS."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    handle = control.element_handle()
+    page.evaluate(REMEMBER_JS, handle)
+    use()
+    try:
+        page.wait_for_function(CHANGED_JS, arg=handle, timeout=CONTROL_TIMEOUT_MS, polling=50)
+    except PlaywrightTimeout:
+        return False
+    return True
+
+
 def _check_controls(page) -> list[str]:
     """Every slider and output button must change the page when used (no dead controls)."""
     dead = []
-    for k in range(page.locator("input[type=range]").count()):
-        slider = page.locator("input[type=range]").nth(k)
-        before = page.content()
-        slider.evaluate(
+    sliders = page.locator("input[type=range]")
+    for k in range(sliders.count()):
+        slider = sliders.nth(k)
+        move = lambda: slider.evaluate(  # noqa: E731
             """el => { el.value = String(Number(el.max) > Number(el.value) ? el.max : el.min);
                        el.dispatchEvent(new Event('input', {bubbles: true}));
                        el.dispatchEvent(new Event('change', {bubbles: true})); }"""
         )
-        if page.content() == before:
+        if not _changes(page, slider, move):
             dead.append(f"slider #{k} changes nothing")
     buttons = page.locator(".cell_output button")
     for k in range(buttons.count()):
@@ -195,17 +263,15 @@ def _check_controls(page) -> list[str]:
                 "el => { el.value = String(Math.floor(Number(el.max) / 2));"
                 " el.dispatchEvent(new Event('input')); }"
             )
-        before = page.content()
-        button.click()
-        page.wait_for_timeout(300)
+        alive = _changes(page, button, button.click)
         if title in ("Play", "Play backwards"):
             page.locator(".cell_output button[title=Pause]").first.click()
-        if page.content() == before:
+        if not alive:
             dead.append(f"button {title!r} changes nothing")
     return dead
 
 
-def test_downloads_to_run_the_chapters(built_book):
+def test_downloads_to_run_the_chapters(printed_book):
     """The intro links a code bundle with everything needed to run the notebooks, the README,
     the executed notebooks and the PDF; each chapter's download button gives the executed
     notebook (with outputs)."""
@@ -213,23 +279,23 @@ def test_downloads_to_run_the_chapters(built_book):
 
     import nbformat
 
-    intro = (built_book / "chapters" / "intro.html").read_text(encoding="utf-8")
+    intro = (printed_book / "chapters" / "intro.html").read_text(encoding="utf-8")
     hrefs = re.findall(r'<a class="book-download" href="([^"]+)"', intro)
     assert len(hrefs) >= 4, hrefs
     for href in hrefs:
-        assert (built_book / "chapters" / href).resolve().is_file(), f"the intro links a missing download: {href}"
+        assert (printed_book / "chapters" / href).resolve().is_file(), f"the intro links a missing download: {href}"
     notebooks = sorted(p.name for p in (ROOT / "chapters").glob("*.ipynb"))
-    with zipfile.ZipFile(built_book / "downloads" / "diffusion-scale-space-book.zip") as bundle:
+    with zipfile.ZipFile(printed_book / "downloads" / "diffusion-scale-space-book.zip") as bundle:
         names = set(bundle.namelist())
     top = "diffusion-scale-space-book/"
     for needed in ["README.md", "requirements.txt", "pyproject.toml", "references.bib", "lib/__init__.py"]:
         assert top + needed in names, needed
     assert {top + "chapters/" + n for n in notebooks} <= names
     assert not [n for n in names if "__pycache__" in n or "_build" in n]
-    with zipfile.ZipFile(built_book / "downloads" / "executed-notebooks.zip") as executed:
+    with zipfile.ZipFile(printed_book / "downloads" / "executed-notebooks.zip") as executed:
         assert {f"executed-notebooks/chapters/{n}" for n in notebooks} <= set(executed.namelist())
     for name in notebooks:
-        served = nbformat.read(built_book / "_sources" / "chapters" / name, as_version=4)
+        served = nbformat.read(printed_book / "_sources" / "chapters" / name, as_version=4)
         assert any(cell.get("outputs") for cell in served.cells if cell.cell_type == "code"), f"{name} has no outputs"
 
 
@@ -268,12 +334,12 @@ def test_repository_url_turns_the_buttons_on(monkeypatch):
     assert not config.html_theme_options["launch_buttons"].get("binderhub_url")
 
 
-def test_the_book_as_one_pdf(built_book):
+def test_the_book_as_one_pdf(printed_book):
     """tools/print_book.py printed every page, in order, with its chapter number kept, and the
     intro links the file."""
     from pypdf import PdfReader
 
-    pdf = PdfReader(built_book / "downloads" / "diffusion-scale-space-book.pdf")
+    pdf = PdfReader(printed_book / "downloads" / "diffusion-scale-space-book.pdf")
     titles = [item.title for item in pdf.outline]
     assert len(titles) == len(PAGES) - 3, titles  # every page of the table of contents
     numbered = [t for t in titles if re.match(r"^\d+\. ", t)]
@@ -366,21 +432,18 @@ AXE_OPTIONS = {
 AXE_ALLOWED: list[tuple[str, str, str]] = []
 
 
-# Audited apart: MathJax's rendering (it carries its own assistive MathML), and code blocks, whose
-# colours all come from one Pygments style: thousands of token spans make the colour-contrast rule
-# take ~15 s a page, so only each page's first code block is audited, for contrast.
-AXE_CONTEXT = {"exclude": [["mjx-container"], [".highlight"]]}
-AXE_CODE_SAMPLE = {"runOnly": {"type": "rule", "values": ["color-contrast"]}}
+# Left out of the audit: MathJax's rendering (it carries its own assistive MathML), and every code
+# block but each page's first: their colours all come from one Pygments style, and thousands of
+# token spans make the colour-contrast rule take ~15 s a page. One axe run (each run re-reads the
+# whole page: a second run for the code sample cost 1-4 s a page).
+AXE_CONTEXT = {"exclude": [["mjx-container"], [".highlight:not(#axe-code-sample)"]]}
 
 
 def _axe_problems(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
-    axe = Axe()
-    violations = axe.run(page, context=AXE_CONTEXT, options=AXE_OPTIONS).response["violations"]
-    if page.evaluate("() => { const e = document.querySelector('.highlight'); if (e) e.id = 'axe-code-sample'; return !!e; }"):
-        sample = axe.run(page, context="#axe-code-sample", options={**AXE_OPTIONS, **AXE_CODE_SAMPLE})
-        violations += sample.response["violations"]
+    page.evaluate("() => { const e = document.querySelector('.highlight'); if (e) e.id = 'axe-code-sample'; }")
+    violations = Axe().run(page, context=AXE_CONTEXT, options=AXE_OPTIONS).response["violations"]
     found = []
     for violation in violations:
         if violation["impact"] not in ("critical", "serious"):
@@ -452,31 +515,37 @@ def inspect_page(browser, path: Path, screenshot: Path | None = None) -> tuple[d
         widgets = page.evaluate(CONTROLS_JS)
         figures = page.evaluate(FIGURES_JS)
         accessibility = _axe_problems(page)
-        if screenshot is not None:
-            screenshot.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(screenshot), full_page=True)
         served, by_response = _served_bytes(responses)  # bodies are gone once the context closes
         dead = _check_controls(page)
+        cited = [href for _, hrefs in citations for href in hrefs]
+        problems = {
+            "requests leaving the machine": external,
+            "console errors": errors,
+            "failed requests": failed,
+            "equations not typeset by MathJax": untypeset,
+            "raw TeX in the text": raw_math,
+            "images not loaded": [src for src, width in images if width == 0],
+            "unresolved citations": [text for text, hrefs in citations if not hrefs or "?" in text],
+            "links to missing targets": _unresolved(cited + links, path),
+            "ipywidgets (dead in a static page)": [f"{widgets} widget elements"] if widgets else [],
+            "dead controls": dead,
+            "accessibility violations (axe-core, critical or serious)": accessibility,
+            FIGURES: figures,
+            WEIGHT: [f"{served / 1e6:.2f} MB; largest: {by_response[:3]}"] if served > PAGE_BUDGET else [],
+        }
+        if screenshot is not None and any(problems.values()):
+            _screenshot(page, screenshot)
     finally:
         context.close()
-    cited = [href for _, hrefs in citations for href in hrefs]
-    problems = {
-        "requests leaving the machine": external,
-        "console errors": errors,
-        "failed requests": failed,
-        "equations not typeset by MathJax": untypeset,
-        "raw TeX in the text": raw_math,
-        "images not loaded": [src for src, width in images if width == 0],
-        "unresolved citations": [text for text, hrefs in citations if not hrefs or "?" in text],
-        "links to missing targets": _unresolved(cited + links, path),
-        "ipywidgets (dead in a static page)": [f"{widgets} widget elements"] if widgets else [],
-        "dead controls": dead,
-        "accessibility violations (axe-core, critical or serious)": accessibility,
-        FIGURES: figures,
-        WEIGHT: [f"{served / 1e6:.2f} MB; largest: {by_response[:3]}"] if served > PAGE_BUDGET else [],
-    }
     info = {"equations": n_math, "images": len(images), "citations": len(citations), "served": served}
     return problems, info
+
+
+def _screenshot(page, path: Path) -> None:
+    """A full-page JPEG for a person to look at: taken only of a page with a problem (a
+    screenshot of every page cost ~3 s of CPU a page, a sixth of the browser test)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True, quality=70)
 
 
 def _wait_for_typesetting(page) -> None:
@@ -489,6 +558,8 @@ def _wait_for_typesetting(page) -> None:
 
 OVERFLOW_JS = """() => {
   const width = document.documentElement.clientWidth;
+  // the culprits are looked for only on a page that scrolls sideways (a walk over every element)
+  if (document.documentElement.scrollWidth <= width) return [document.documentElement.scrollWidth, width, []];
   const clipped = e => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement)
       if (getComputedStyle(a).overflowX !== 'visible') return true; return false; };
   const over = e => e.getBoundingClientRect().right > width + 1 && !clipped(e)
@@ -556,10 +627,11 @@ def inspect_on_phone(browser, path: Path, viewport: dict = PHONE, screenshot: Pa
         _wait_for_typesetting(page)
         page.evaluate(IMAGES_JS)
         scroll_width, width, culprits = page.evaluate(OVERFLOW_JS)
-        if screenshot is not None:
-            screenshot.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(screenshot), full_page=True)
+        if screenshot is not None and scroll_width > width:
+            _screenshot(page, screenshot)
         drawer_problems = _check_drawers(page, viewport) if drawers else []
+        if screenshot is not None and drawer_problems and scroll_width <= width:
+            _screenshot(page, screenshot)
     finally:
         context.close()
     return {
@@ -568,58 +640,38 @@ def inspect_on_phone(browser, path: Path, viewport: dict = PHONE, screenshot: Pa
     }
 
 
-@pytest.fixture(scope="session")
-def inspected(built_book, browser):
-    """Each page is opened once on the desktop; the tests below share the result."""
-    cache = {}
-
-    def get(name: str) -> tuple[dict, dict]:
-        if name not in cache:
-            path = built_book / name
-            assert path.exists(), f"{name} was not built"
-            shot = SHOTS / (name.replace("/", "__").removesuffix(".html") + ".png")
-            cache[name] = inspect_page(browser, path, shot)
-        return cache[name]
-
-    return get
+def test_index_forwards_to_the_first_page(built_book, browser):
+    """index.html only forwards (a meta refresh) to the book's first page, checked as itself."""
+    html_text = (built_book / "index.html").read_text(encoding="utf-8")
+    target = re.search(r'http-equiv="refresh" content="0; url=([^"]+)"', html_text, re.I).group(1)
+    assert target.removesuffix("#") in PAGES, target
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        page.goto((built_book / "index.html").as_uri())
+        page.wait_for_url((built_book / target).resolve().as_uri(), timeout=30_000)
+    finally:
+        context.close()
 
 
-@pytest.mark.parametrize("name", _by_page(PAGES))
-def test_page_in_browser(name, inspected):
-    problems, info = inspected(name)
-    own_test = (WEIGHT, FIGURES)
-    assert not {kind: found for kind, found in problems.items() if found and kind not in own_test}
+@pytest.mark.parametrize("name", [p for p in PAGES if p != "index.html"])
+def test_page(name, built_book, browser):
+    """Every page, opened once on the desktop and once on a phone: everything the module's
+    docstring lists, each kind of problem named in the failure. The page's weight as served is
+    written to _build/screenshots/weights/ (one line per page; the workers write side by side)."""
+    path = built_book / name
+    stem = name.replace("/", "__").removesuffix(".html")
+    problems, info = inspect_page(browser, path, SHOTS / f"{stem}.jpg")
+    if name not in CHAPTER_PAGES:  # only chapters carry figures
+        problems.pop(FIGURES)
+    (SHOTS / "weights").mkdir(parents=True, exist_ok=True)
+    (SHOTS / "weights" / f"{stem}.txt").write_text(
+        f"{name:40s} {info['served'] / 1e6:6.2f} MB (gzip, as served)\n", encoding="utf-8")
+    phone = inspect_on_phone(browser, path, PHONE, SHOTS / "phone" / f"{stem}.jpg", drawers=name in CHAPTER_PAGES)
+    problems.update({f"phone: {kind}": found for kind, found in phone.items()})
+    assert not {kind: found for kind, found in problems.items() if found}
     if name == "chapters/forward_process.html":
         assert info["equations"] > 5 and info["images"] >= 5 and info["citations"], info
-
-
-@pytest.mark.parametrize("name", _by_page(PAGES))
-def test_page_weight(name, inspected):
-    """Every page, with everything it loads, at most 3 MB as GitHub Pages sends it (gzip)."""
-    problems, info = inspected(name)
-    # one line per page in _build/screenshots/weights/ (the workers write side by side)
-    (SHOTS / "weights").mkdir(parents=True, exist_ok=True)
-    (SHOTS / "weights" / (name.replace("/", "__") + ".txt")).write_text(
-        f"{name:40s} {info['served'] / 1e6:6.2f} MB (gzip, as served)\n", encoding="utf-8")
-    assert not problems[WEIGHT]
-
-
-@pytest.mark.parametrize("name", _by_page(CHAPTER_PAGES))
-def test_figures_are_numbered(name, inspected):
-    """Every image of a chapter sits in a numbered figure with a caption and an alt text that
-    says what it shows (not the file's path)."""
-    problems, _ = inspected(name)
-    assert not problems[FIGURES]
-
-
-@pytest.mark.parametrize("name", _by_page(PAGES))
-def test_page_on_a_phone(name, built_book, browser):
-    """390x844 touch screen: nothing wider than the screen; on chapter pages, the navigation (☰)
-    and page-contents drawers open when tapped and close again."""
-    path = built_book / name
-    shot = SHOTS / "phone" / (name.replace("/", "__").removesuffix(".html") + ".png")
-    problems = inspect_on_phone(browser, path, PHONE, shot, drawers=name in CHAPTER_PAGES)
-    assert not {kind: found for kind, found in problems.items() if found}
 
 
 @pytest.mark.parametrize("name", ["chapters/intro.html", "chapters/forward_process.html"])
