@@ -93,6 +93,11 @@ def pytest_configure(config):
             if old.is_dir() and time.time() - old.stat().st_mtime > 86_400:
                 shutil.rmtree(old, ignore_errors=True)
         _share_the_cores(config)
+        # Every process the run starts (workers, kernels, the build, JupyterLab) may write
+        # bytecode: each module is then compiled once, when first imported, not by each of the
+        # ~20 processes again (where PYTHONDONTWRITEBYTECODE is set, as on our CI), and the
+        # README's test command need not compile all of site-packages at install (17 s).
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     else:
         config.stash[_RUN_ID] = workerinput["testrunuid"]
     if config.pluginmanager.hasplugin("nbmake"):
