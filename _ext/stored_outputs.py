@@ -32,12 +32,10 @@ def _code(notebook) -> list[str]:
 
 
 def _stored_values(notebook) -> dict | None:
-    for cell in reversed(notebook.cells):
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            data = output.get("data", {})
-            if VALUES_MIME in data:
-                return data[VALUES_MIME]
-    return None
+    """The Values the notebook displayed last (its closing cell), or None."""
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    shown = [output.data[VALUES_MIME] for output in outputs if VALUES_MIME in output.get("data", {})]
+    return shown[-1] if shown else None
 
 
 def executed_copy(source: Path, notebook):

@@ -148,7 +148,6 @@ def _keep_executed_notebooks(folder: Path) -> None:
             return result
         finally:
             if not ok:  # the book build then executes this one itself (and meets the same error)
-                folder.mkdir(parents=True, exist_ok=True)
                 (folder / f"{name}.failed").write_text("")
 
     execute_and_keep.keeps_copies = True

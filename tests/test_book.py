@@ -490,6 +490,24 @@ def _served_bytes(responses: list) -> tuple[int, list[tuple[str, int]]]:
     return sum(size for _, size in sizes), sorted(sizes, key=lambda s: -s[1])
 
 
+def _keep_local(page, block: str | None = None, external: list | None = None) -> None:
+    """Let the page load only local files (every other request is aborted, never sent, and
+    listed in ``external``), and not the script whose path ends with ``block``."""
+
+    def route(r):
+        url = r.request.url
+        if not url.startswith(LOCAL_SCHEMES):
+            if external is not None:
+                external.append(url)
+            r.abort()
+        elif block and url.split("?")[0].endswith(block):
+            r.abort()
+        else:
+            r.continue_()
+
+    page.route("**/*", route)
+
+
 def inspect_page(browser, path: Path, screenshot: Path | None = None, phone: Path | bool | None = None,
                  drawers: bool = True, block: str | None = None) -> tuple[dict, dict]:
     """Open one page from disk and list its problems by kind (an empty list is a pass).
@@ -506,17 +524,7 @@ def inspect_page(browser, path: Path, screenshot: Path | None = None, phone: Pat
     page = context.new_page()
     external, errors, failed, responses = [], [], [], []
 
-    def route(r):
-        url = r.request.url
-        if not url.startswith(LOCAL_SCHEMES):  # never sent: the check must not itself touch the network
-            external.append(url)
-            r.abort()
-        elif block and url.split("?")[0].endswith(block):
-            r.abort()
-        else:
-            r.continue_()
-
-    page.route("**/*", route)
+    _keep_local(page, block, external)
     page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
     page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
@@ -644,15 +652,7 @@ def inspect_on_phone(browser, path: Path, viewport: dict = PHONE, screenshot: Pa
     context = browser.new_context(viewport=viewport, is_mobile=True, has_touch=True, device_scale_factor=1)
     context.set_default_timeout(90_000)
     page = context.new_page()
-
-    def route(r):
-        url = r.request.url
-        if not url.startswith(LOCAL_SCHEMES) or (block and url.split("?")[0].endswith(block)):
-            r.abort()
-        else:
-            r.continue_()
-
-    page.route("**/*", route)
+    _keep_local(page, block)
     try:
         page.goto(path.as_uri(), wait_until="load")
         _wait_for_typesetting(page)
@@ -765,7 +765,7 @@ def test_the_drawer_check_fails_without_the_workaround(built_book, browser):
     context = browser.new_context(viewport=DESKTOP, has_touch=True)
     try:
         page = context.new_page()
-        page.route("**/*", lambda r: r.abort() if r.request.url.split("?")[0].endswith("_static/reader.js") else r.continue_())
+        _keep_local(page, block="_static/reader.js")
         page.goto(intro.as_uri(), wait_until="load")
         page.set_viewport_size(PHONE)
         problems = phone_width_problems(page, PHONE)

@@ -70,7 +70,6 @@ def test_a_copy_is_used_only_with_the_same_code(tmp_path, monkeypatch):
 
 
 def test_the_stored_client_copies_outputs_and_answers_eval(tmp_path):
-    pytest.importorskip("myst_nb")
     from myst_nb.core.config import NbParserConfig
 
     ext = _extension()
