@@ -79,6 +79,8 @@ def format_number(value, spec: str = "") -> str:
     match = _EXPONENT.match(text)
     if match:
         mantissa, exponent = match.groups()
+        if float(mantissa) == 0:  # "0.0e+00" is just zero, not "0.0 × 10⁰"
+            return "0"
         exponent = str(int(exponent))
         text = ("10" if mantissa in ("1", "1.0") else f"{mantissa} × 10") + exponent.translate(_SUPERSCRIPT)
     return text.replace("-", "−")

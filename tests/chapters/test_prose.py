@@ -20,6 +20,7 @@ def test_doctests():
     (-0.25, ".2f", "−0.25"), (0.5, ".0%", "50%"), (12, "", "12"), (np.int64(7), "", "7"),
     (np.float64(0.125), ".3f", "0.125"), (np.array(2.5), ".1f", "2.5"), (True, "", "yes"),
     ("text", "", "text"), (float("inf"), ".2f", "∞"), (1234567, ",", "1,234,567"),
+    (0.0, ".1e", "0"), (-0.0, ".2e", "0"),
 ])
 def test_numbers_are_formatted_for_reading(value, spec, shown):
     assert format_number(value, spec) == shown
